@@ -113,6 +113,7 @@ export async function daemonLines(docker: Docker, id: string): Promise<Reference
 function parseMultiplexed(body: Buffer): ReferenceLine[] {
   const lines: ReferenceLine[] = [];
   const pending: Record<string, Buffer[]> = { stdout: [], stderr: [] };
+  const partialTimestamps: Partial<Record<'stdout' | 'stderr', string>> = {};
   let offset = 0;
   while (offset + 8 <= body.length) {
     const type = body[offset];
@@ -124,6 +125,7 @@ function parseMultiplexed(body: Buffer): ReferenceLine[] {
     const timestamp = payload.subarray(0, 30).toString('latin1');
     const text = payload.subarray(31);
     const parts = pending[stream] as Buffer[];
+    if (parts.length === 0) partialTimestamps[stream] = timestamp;
     if (text.length > 0 && text[text.length - 1] === 0x0a) {
       parts.push(text.subarray(0, text.length - 1));
       lines.push({ timestamp, stream, message: Buffer.concat(parts) });
@@ -131,6 +133,12 @@ function parseMultiplexed(body: Buffer): ReferenceLine[] {
     } else {
       parts.push(text);
     }
+  }
+  // A container killed mid-line (or printing without a final newline) leaves a last partial
+  // frame: that is still a line of its log.
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const parts = pending[stream] as Buffer[];
+    if (parts.length > 0) lines.push({ timestamp: partialTimestamps[stream] ?? '', stream, message: Buffer.concat(parts) });
   }
   return lines;
 }
@@ -157,6 +165,7 @@ function parseTty(body: Buffer): ReferenceLine[] {
     } else if (TIMESTAMP_AT.test(next) || chunkEnd === body.length) {
       parts.push(body.subarray(offset, chunkEnd));
       offset = chunkEnd;
+      if (chunkEnd === body.length) lines.push({ timestamp, stream: 'stdout', message: Buffer.concat(parts) });
     } else {
       throw new Error(`reference TTY parser lost its place at byte ${offset}`);
     }
