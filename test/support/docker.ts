@@ -106,7 +106,7 @@ export interface ReferenceLine {
 export async function daemonLines(docker: Docker, id: string): Promise<ReferenceLine[]> {
   const container = docker.getContainer(id);
   const info = await container.inspect();
-  const body = (await container.logs({ follow: false, stdout: true, stderr: true, timestamps: true })) as unknown as Buffer;
+  const body: Buffer = await container.logs({ follow: false, stdout: true, stderr: true, timestamps: true });
   return info.Config.Tty ? parseTty(body) : parseMultiplexed(body);
 }
 
