@@ -1,0 +1,9 @@
+// Where capture asks for a container's persisted resume position. Implemented by the ship layer's
+// CheckpointStore, which only ever holds positions the receiver has acknowledged; capture reads
+// it through this narrow interface so it does not depend on how positions are stored.
+import type { Position } from './position.js';
+
+export interface PositionSource {
+  get(containerId: string): Position | undefined;
+  readonly firstRun: boolean;
+}
