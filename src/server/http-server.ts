@@ -1,0 +1,196 @@
+// The operations endpoints: /healthz, /readyz, /metrics, /status. Small on purpose: every answer
+// comes from ServerSources or the metrics registry, errors are JSON without stack traces, and
+// close() leaves no socket or timer behind.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import type { ServerConfig } from '../config/capturer-config.js';
+import type { Logger } from '../utils/logger.js';
+import type { CapturerMetrics } from './metrics.js';
+import type { ServerSources } from './server-sources.js';
+import { bearerTokenMatches } from './bearer-token.js';
+import { capturerVersion } from './capturer-version.js';
+import { DEFAULT_READINESS_WINDOW_MS, evaluateReadiness } from './readiness.js';
+import type { Readiness } from './readiness.js';
+import { redactSecrets } from './redact-secrets.js';
+
+export type { ReadinessCheck } from './readiness.js';
+export type { ServerSources } from './server-sources.js';
+
+export interface HttpServerOptions {
+  config: ServerConfig;
+  metrics: CapturerMetrics;
+  logger: Logger;
+  sources: ServerSources;
+  /** How long a component may go without success before /readyz fails it (default 30 s). */
+  readinessWindowMs?: number;
+  /** How often component_health is refreshed without /readyz being called (default 5 s, at most half the window). */
+  healthRefreshMs?: number;
+}
+
+export interface RunningHttpServer {
+  /** e.g. http://127.0.0.1:8001 (the real port when config.port was 0) */
+  url: string;
+  close(): Promise<void>;
+}
+
+const ALLOWED_METHODS = 'GET, HEAD';
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const { config, metrics, logger, sources } = options;
+  const windowMs = options.readinessWindowMs ?? DEFAULT_READINESS_WINDOW_MS;
+  const log = logger.child({ component: 'server' });
+  let closed = false;
+
+  const refreshHealth = (): Readiness => {
+    const readiness = evaluateReadiness(sources, windowMs);
+    for (const check of readiness.checks) metrics.setHealth(check.name, check.ok);
+    metrics.setHealth('server', !closed && !safeShuttingDown(sources));
+    return readiness;
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+
+  route(app, '/healthz', (_req, res) => {
+    if (safeShuttingDown(sources)) {
+      res.status(503).json({ status: 'shutting down' });
+      return;
+    }
+    res.json({ status: 'ok' });
+  });
+
+  route(app, '/readyz', (_req, res) => {
+    const readiness = refreshHealth();
+    if (safeShuttingDown(sources)) {
+      res.status(503).json({ status: 'shutting down', checks: readiness.checks });
+      return;
+    }
+    if (readiness.ready) {
+      res.json({ status: 'ready', checks: readiness.checks });
+      return;
+    }
+    const failing = readiness.checks.filter((check) => !check.ok).map((check) => check.name);
+    res.status(503).json({ status: 'not ready', failing, checks: readiness.checks });
+  });
+
+  route(app, '/metrics', async (_req, res) => {
+    refreshHealth();
+    const text = await metrics.registry.metrics();
+    res.set('Content-Type', metrics.registry.contentType).send(text);
+  });
+
+  route(app, '/status', (req, res) => {
+    if (config.statusToken !== undefined && config.statusToken !== '' && !bearerTokenMatches(req.get('authorization'), config.statusToken)) {
+      res.set('WWW-Authenticate', 'Bearer realm="log-capturer"').status(401).json({ error: 'unauthorized' });
+      return;
+    }
+    const snapshot = redactSecrets(sources.status());
+    const body = isPlainObject(snapshot) ? snapshot : { state: snapshot };
+    res.json({ version: capturerVersion(), uptime_seconds: Math.round(process.uptime()), ...body });
+  });
+
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ error: 'not found', path: req.path });
+  });
+
+  // Express recognises an error handler by its four parameters.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = clientErrorStatus(error);
+    if (status === undefined) log.error({ err: describeError(error) }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status ?? 500).json({ error: status === undefined ? 'internal error' : 'bad request' });
+  });
+
+  const server = createServer(app);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await listen(server, config.port, config.host);
+
+  refreshHealth();
+  const refreshMs = Math.max(50, Math.min(options.healthRefreshMs ?? 5_000, Math.floor(windowMs / 2)));
+  const timer = setInterval(() => {
+    try {
+      refreshHealth();
+    } catch (error) {
+      log.warn({ err: describeError(error) }, 'health refresh failed');
+    }
+  }, refreshMs);
+  timer.unref();
+
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log.info({ url }, 'http server listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        closed = true;
+        clearInterval(timer);
+        metrics.setHealth('server', false);
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+  };
+}
+
+type Handler = (req: Request, res: Response) => void | Promise<void>;
+
+/** GET (and HEAD, which express derives from GET) on a path; any other method is a 405 with Allow. */
+function route(app: express.Express, path: string, handler: Handler): void {
+  app.get(path, (req, res, next) => {
+    Promise.resolve(handler(req, res)).catch(next);
+  });
+  app.all(path, (req, res) => {
+    res.set('Allow', ALLOWED_METHODS).status(405).json({ error: 'method not allowed', method: req.method, allow: ALLOWED_METHODS });
+  });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function safeShuttingDown(sources: ServerSources): boolean {
+  try {
+    return sources.shuttingDown();
+  } catch {
+    return false;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** 4xx errors raised by express itself (e.g. a malformed URL) keep their status; anything else is ours. */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+function describeError(error: unknown): { message: string } {
+  return { message: error instanceof Error ? error.message : String(error) };
+}

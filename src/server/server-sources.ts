@@ -1,0 +1,29 @@
+// What the HTTP server asks the rest of the capturer. The server owns no state of its own: every
+// answer comes from these callbacks, so a fake object is all a test needs.
+
+export interface DockerHealth {
+  /** The Docker component's own verdict: the daemon is answering now. */
+  ok: boolean;
+  /** Epoch ms of the last successful answer from the daemon (0 = never). */
+  lastSuccessAt: number;
+  /** Why it is not ok; shown in /readyz. Must not hold secrets (we strip URL credentials anyway). */
+  error?: string;
+}
+
+export interface SinkHealth {
+  /** The sink's own verdict: its last request was accepted, or it has nothing pending to send. */
+  ok: boolean;
+  /** Epoch ms of the last request the receiver accepted (0 = never). */
+  lastSuccessAt: number;
+  /** Set while the receiver answers with a configuration error (401/403/404/405/415). */
+  configError?: string;
+}
+
+export interface ServerSources {
+  shuttingDown(): boolean;
+  dockerHealth(): DockerHealth;
+  sinkHealth(): SinkHealth;
+  checkpointHealthy(): boolean;
+  /** JSON-able snapshot from capture + ship: containers, pool, buffer, sink state. */
+  status(): unknown;
+}
