@@ -25,8 +25,8 @@ function decode(record: Buffer): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-describe('RecordEncoder', () => {
-  it('writes the docker_logs field names with Docker\'s timestamp as is', () => {
+void describe('RecordEncoder', () => {
+  void it('writes the docker_logs field names with Docker\'s timestamp as is', () => {
     const record = decode(new RecordEncoder('host-a').encodeRecord(line(Buffer.from('hello'), { stream: 'stderr' })));
     assert.deepEqual(record, {
       timestamp: '2026-11-28T01:43:21.152000367Z', message: 'hello', stream: 'stderr',
@@ -35,13 +35,13 @@ describe('RecordEncoder', () => {
     });
   });
 
-  it('marks truncated lines and only those', () => {
+  void it('marks truncated lines and only those', () => {
     const encoder = new RecordEncoder('h');
     assert.equal(decode(encoder.encodeRecord(line(Buffer.from('x'), { truncated: true }))).truncated, true);
     assert.equal('truncated' in decode(encoder.encodeRecord(line(Buffer.from('x')))), false);
   });
 
-  it('stays one valid NDJSON line for binary, NUL, invalid UTF-8, U+2028 and CR/LF bytes', () => {
+  void it('stays one valid NDJSON line for binary, NUL, invalid UTF-8, U+2028 and CR/LF bytes', () => {
     const encoder = new RecordEncoder('h');
     const all = Buffer.alloc(256);
     for (let i = 0; i < 256; i += 1) all[i] = i;
@@ -59,14 +59,14 @@ describe('RecordEncoder', () => {
     assert.equal((binary as string).slice(0, 128), all.subarray(0, 128).toString('latin1'));
   });
 
-  it('encodes a megabyte line intact', () => {
+  void it('encodes a megabyte line intact', () => {
     const big = Buffer.alloc(1024 * 1024, 'x');
     big[500_000] = 0x0a;
     const record = decode(new RecordEncoder('h').encodeRecord(line(big)));
     assert.equal(record.message, big.toString('utf8'));
   });
 
-  it('notices a rename and forgets a container on request', () => {
+  void it('notices a rename and forgets a container on request', () => {
     const encoder = new RecordEncoder('h');
     assert.equal(decode(encoder.encodeRecord(line(Buffer.from('1')))).container_name, 'web-1');
     const renamed = { ...container, name: 'web-renamed' };
