@@ -1,0 +1,179 @@
+// A receiver for benchmarks: answers like Vector's http_server (200, empty body) but keeps no
+// events. It counts NDJSON lines, and records for each the receipt time minus the record's Docker
+// `timestamp` (end-to-end latency). With `keepIdentities` it also counts each record's identity
+// (container_id, timestamp, message) so the soak can tell lost from duplicated lines.
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dockerTimestampMs } from './docker-timestamp.js';
+import { LatencyHistogram } from './latency-histogram.js';
+
+export interface CountingReceiverOptions {
+  /** Hold every reply this long (a slow sink's backpressure). */
+  delayMs?: number;
+  /** Keep a count per record identity (for loss/duplicate checks at soak rates, not for 1M lines). */
+  keepIdentities?: boolean;
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** Give up early when no line arrived for this long. */
+  stallMs?: number;
+}
+
+export interface CountingReceiver {
+  readonly url: string;
+  readonly lines: number;
+  readonly requests: number;
+  readonly bytes: number;
+  /** performance.now() of the first and latest line received; 0 before any. */
+  readonly firstAt: number;
+  readonly lastAt: number;
+  readonly latency: LatencyHistogram;
+  /** identity -> times received (only with keepIdentities). */
+  readonly identities: Map<string, number>;
+  /** Requests received and not answered yet (delayed). */
+  readonly pendingReplies: number;
+  setDelay(ms: number): void;
+  waitForLines(target: number, options: WaitOptions): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const TIMESTAMP_KEY = Buffer.from('"timestamp":"');
+
+/** Record identity for the soak: the fields that make a Docker log line unique enough. */
+export function recordIdentity(containerId: string, timestamp: string, message: string): string {
+  return `${containerId}\t${timestamp}\t${message}`;
+}
+
+export async function startCountingReceiver(options: CountingReceiverOptions = {}): Promise<CountingReceiver> {
+  let delayMs = options.delayMs ?? 0;
+  const latency = new LatencyHistogram();
+  const identities = new Map<string, number>();
+  const timers = new Set<NodeJS.Timeout>();
+  let lines = 0;
+  let requests = 0;
+  let bytes = 0;
+  let firstAt = 0;
+  let lastAt = 0;
+  let pendingReplies = 0;
+  const waiters = new Set<() => void>();
+
+  const countBody = (body: Buffer, receivedAt: number, receivedEpochMs: number): void => {
+    let start = 0;
+    while (start < body.length) {
+      let end = body.indexOf(0x0a, start);
+      if (end < 0) end = body.length;
+      if (end > start) {
+        lines += 1;
+        const key = body.indexOf(TIMESTAMP_KEY, start);
+        if (key >= 0 && key < end) latency.record(receivedEpochMs - dockerTimestampMs(body, key + TIMESTAMP_KEY.length));
+        if (options.keepIdentities) countIdentity(body.subarray(start, end));
+      }
+      start = end + 1;
+    }
+    if (firstAt === 0) firstAt = receivedAt;
+    lastAt = receivedAt;
+    for (const wake of waiters) wake();
+  };
+
+  const countIdentity = (line: Buffer): void => {
+    const record = JSON.parse(line.toString('utf8')) as { container_id?: unknown; timestamp?: unknown; message?: unknown };
+    const identity = recordIdentity(String(record.container_id), String(record.timestamp), String(record.message));
+    identities.set(identity, (identities.get(identity) ?? 0) + 1);
+  };
+
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      requests += 1;
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      bytes += body.length;
+      if (request.method === 'POST') countBody(body, performance.now(), Date.now());
+      const reply = (): void => {
+        pendingReplies -= 1;
+        response.writeHead(200, { 'Content-Length': '0' });
+        response.end();
+      };
+      pendingReplies += 1;
+      if (delayMs <= 0) {
+        reply();
+        return;
+      }
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        reply();
+      }, delayMs);
+      timers.add(timer);
+    });
+  };
+
+  const server = createServer(handle);
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    get lines() {
+      return lines;
+    },
+    get requests() {
+      return requests;
+    },
+    get bytes() {
+      return bytes;
+    },
+    get firstAt() {
+      return firstAt;
+    },
+    get lastAt() {
+      return lastAt;
+    },
+    get pendingReplies() {
+      return pendingReplies;
+    },
+    latency,
+    identities,
+    setDelay(ms: number) {
+      delayMs = ms;
+    },
+    waitForLines(target: number, wait: WaitOptions): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        const startedAt = performance.now();
+        let progressAt = startedAt;
+        let lastSeen = lines;
+        const finish = (error?: Error): void => {
+          clearInterval(check);
+          waiters.delete(wake);
+          if (error) reject(error);
+          else resolve();
+        };
+        const wake = (): void => {
+          if (lines >= target) finish();
+        };
+        const check = setInterval(() => {
+          const now = performance.now();
+          if (lines !== lastSeen) {
+            lastSeen = lines;
+            progressAt = now;
+          }
+          if (now - startedAt > wait.timeoutMs) finish(new Error(`receiver has ${lines} of ${target} lines after ${wait.timeoutMs} ms`));
+          else if (wait.stallMs !== undefined && now - progressAt > wait.stallMs) finish(new Error(`receiver stalled at ${lines} of ${target} lines for ${wait.stallMs} ms`));
+        }, 250);
+        waiters.add(wake);
+        wake();
+      });
+    },
+    async stop() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// npm run bench [-- --scenario throughput|fan-in|slow-sink ...] [--json] [--cpu-prof DIR]
+// Runs the scenarios against the private daemon (started if needed) and prints, per scenario, a
+// table (default) or one JSON object per line (--json). Progress goes to stderr.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { testDocker } from '../test/support/docker.js';
+import { daemonVersion, ensureDaemon, removeBenchContainers } from './bench-docker.js';
+import { formatProfile, summarizeProfileDir } from './cpu-profile-summary.js';
+import { runFanIn } from './fan-in.js';
+import type { ScenarioContext, ScenarioResult } from './scenario.js';
+import { runSlowSink } from './slow-sink.js';
+import { runThroughput } from './throughput.js';
+import { parseSize } from './size.js';
+
+const SCENARIOS = ['throughput', 'fan-in', 'slow-sink'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', multiple: true },
+    json: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    lines: { type: 'string', default: '1000000' },
+    'line-bytes': { type: 'string', default: '100' },
+    'ceiling-runs': { type: 'string', default: '2' },
+    'fan-containers': { type: 'string', default: '200' },
+    'fan-rate': { type: 'string', default: '50' },
+    'fan-seconds': { type: 'string', default: '30' },
+    'fan-max-streams': { type: 'string', default: '50' },
+    'fan-rotation': { type: 'string', default: '250ms' },
+    'slow-lines': { type: 'string', default: '60000' },
+    'slow-delay-ms': { type: 'string', default: '2000' },
+    'slow-buffer': { type: 'string', default: '8MiB' },
+    help: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+if (values.help) {
+  console.log(`usage: npm run bench -- [--scenario ${SCENARIOS.join('|')}]... [--json] [--cpu-prof DIR]
+  throughput: --lines N (1000000) --line-bytes N (100) --ceiling-runs N (2)
+  fan-in:     --fan-containers N (200) --fan-rate LINES_PER_S (50) --fan-seconds N (30)
+              --fan-max-streams N (50) --fan-rotation DURATION (250ms)
+  slow-sink:  --slow-lines N (60000) --slow-delay-ms MS (2000) --slow-buffer SIZE (8MiB)`);
+  process.exit(0);
+}
+
+function integer(name: keyof typeof values): number {
+  const value = Number(values[name]);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer, got ${String(values[name])}`);
+  return value;
+}
+
+const chosen: ScenarioName[] = [];
+for (const name of values.scenario ?? SCENARIOS) {
+  if (!(SCENARIOS as readonly string[]).includes(name)) {
+    console.error(`unknown scenario ${name}; choose from ${SCENARIOS.join(', ')}`);
+    process.exit(2);
+  }
+  chosen.push(name as ScenarioName);
+}
+
+function printTable(result: ScenarioResult): void {
+  const width = Math.max(...Object.keys(result).map((key) => key.length));
+  console.log(`\n== ${result.scenario}`);
+  for (const [key, value] of Object.entries(result)) if (key !== 'scenario') console.log(`  ${key.padEnd(width)}  ${String(value)}`);
+}
+
+const dockerHost = await ensureDaemon();
+const docker = testDocker(dockerHost);
+const machine = { nproc: (await import('node:os')).availableParallelism(), node: process.version, dockerd: await daemonVersion(docker) };
+console.error(`bench: DOCKER_HOST=${dockerHost} nproc=${machine.nproc} node=${machine.node} dockerd=${machine.dockerd}`);
+
+const profileRoot = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
+if (profileRoot) mkdirSync(profileRoot, { recursive: true });
+
+let exitCode = 0;
+let current: string | undefined;
+const interrupt = (): void => {
+  console.error('bench: interrupted; removing this run\'s containers');
+  const cleanup = current ? removeBenchContainers(docker, current) : Promise.resolve(0);
+  void cleanup.finally(() => process.exit(130));
+};
+process.once('SIGINT', interrupt);
+process.once('SIGTERM', interrupt);
+
+for (const name of chosen) {
+  const runId = `${name}-${randomBytes(3).toString('hex')}`;
+  current = runId;
+  const cpuProfDir = profileRoot ? mkdtempSync(join(profileRoot, `${name}-`)) : undefined;
+  const ctx: ScenarioContext = { docker, dockerHost, runId, cpuProfDir, note: (message) => console.error(`bench: ${message}`) };
+  let result: ScenarioResult;
+  try {
+    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs') });
+    else if (name === 'fan-in')
+      result = await runFanIn(ctx, {
+        containers: integer('fan-containers'),
+        linesPerSecond: integer('fan-rate'),
+        seconds: integer('fan-seconds'),
+        lineBytes: integer('line-bytes'),
+        maxStreams: integer('fan-max-streams'),
+        rotationInterval: values['fan-rotation'] ?? '250ms',
+      });
+    else result = await runSlowSink(ctx, { lines: integer('slow-lines'), lineBytes: integer('line-bytes'), replyDelayMs: integer('slow-delay-ms'), bufferMaxBytes: parseSize(values['slow-buffer'] ?? '8MiB') });
+  } catch (error) {
+    result = { scenario: name, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    const removed = await removeBenchContainers(docker, runId);
+    ctx.note(`${name}: removed ${removed} containers`);
+  }
+  result = { ...result, nproc: machine.nproc, node: machine.node, dockerd: machine.dockerd };
+  if (result.error !== undefined || result.capturer_error !== undefined) exitCode = 1;
+  if (values.json) console.log(JSON.stringify(result));
+  else printTable(result);
+  if (cpuProfDir) {
+    const summary = summarizeProfileDir(cpuProfDir);
+    console.error(summary ? `bench: ${name}: ${formatProfile(summary)}\n(profile in ${cpuProfDir})` : `bench: ${name}: no CPU profile was written (did the capturer exit cleanly?)`);
+  }
+}
+process.exit(exitCode);

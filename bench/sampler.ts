@@ -1,0 +1,46 @@
+// Samples the capturer child while a scenario runs: peak of its /metrics gauges and of RSS.
+import type { CapturerProcess } from './capturer-process.js';
+
+export interface Sampler {
+  readonly peakBufferBytes: number;
+  readonly pausedSeen: boolean;
+  readonly peakRssMiB: number;
+  stop(): Promise<void>;
+}
+
+export function sampleCapturer(capturer: CapturerProcess, everyMs = 500): Sampler {
+  let peakBufferBytes = 0;
+  let pausedSeen = false;
+  let peakRssMiB = 0;
+  let inFlight: Promise<void> | undefined;
+  const sample = async (): Promise<void> => {
+    try {
+      peakRssMiB = Math.max(peakRssMiB, capturer.memory().rssMiB);
+      const metrics = await capturer.metrics();
+      peakBufferBytes = Math.max(peakBufferBytes, metrics.sum('log_capturer_buffer_bytes'));
+      if (metrics.sum('log_capturer_streams_paused') > 0) pausedSeen = true;
+    } catch {
+      // the capturer is busy or gone; the next sample will tell
+    }
+  };
+  const timer = setInterval(() => {
+    inFlight ??= sample().finally(() => {
+      inFlight = undefined;
+    });
+  }, everyMs);
+  return {
+    get peakBufferBytes() {
+      return peakBufferBytes;
+    },
+    get pausedSeen() {
+      return pausedSeen;
+    },
+    get peakRssMiB() {
+      return peakRssMiB;
+    },
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
+}
