@@ -23,6 +23,8 @@ export interface CapturerOptions {
   config?: Record<string, Record<string, unknown>>;
   /** Write a V8 CPU profile into this folder when the capturer exits. */
   cpuProfDir?: string;
+  /** Open the V8 inspector on 127.0.0.1:<port> (the soak uses it to collect garbage before reading the heap). */
+  inspectPort?: number;
   readyTimeoutMs?: number;
 }
 
@@ -75,6 +77,7 @@ export async function startCapturer(options: CapturerOptions): Promise<CapturerP
   writeFileSync(configFile, stringify(benchConfig(options, stateDir, port)));
 
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+  if (options.inspectPort !== undefined) nodeArgs.push(`--inspect=127.0.0.1:${options.inspectPort}`);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', '--config', configFile], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
