@@ -1,0 +1,214 @@
+// The acknowledged position of every container, persisted to `<state_dir>/positions.json`.
+//
+// Only the ack tracker commits here, so every position on disk is one the receiver has taken.
+// Writes are atomic (temporary file, fsync, rename, fsync of the directory): after a crash the
+// file is either the old or the new version, never half of one. A file we cannot parse is
+// reported and set aside, never trusted: trusting garbage could skip logs.
+//
+// File format:
+//   { "version": 1, "containers": { "<id>": { "since_ms": n, "skip": n, "last_timestamp": "...", "name": "..." } } }
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Position } from '../capture/position.js';
+import type { PositionSource } from '../capture/position-source.js';
+import type { CapturerMetrics } from '../server/metrics.js';
+import type { Logger } from '../utils/logger.js';
+import type { CheckpointCommitter } from './ack-tracker.js';
+
+export const POSITIONS_FILE = 'positions.json';
+
+interface StoredPosition {
+  since_ms: number;
+  skip: number;
+  last_timestamp: string;
+  name: string;
+}
+
+export interface CheckpointStoreOptions {
+  stateDir: string;
+  flushIntervalMs: number;
+  logger: Logger;
+  metrics: CapturerMetrics;
+}
+
+export class CheckpointStore implements PositionSource, CheckpointCommitter {
+  private readonly path: string;
+  private readonly entries = new Map<string, StoredPosition>();
+  private dirty = false;
+  private failing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private noFile = true;
+
+  constructor(private readonly options: CheckpointStoreOptions) {
+    this.path = join(options.stateDir, POSITIONS_FILE);
+  }
+
+  /**
+   * True when no positions file existed. A corrupt file does NOT make a first run: treating it as
+   * one would let `initial_position: end` skip logs; resuming from the beginning repeats instead.
+   */
+  get firstRun(): boolean {
+    return this.noFile;
+  }
+
+  async load(): Promise<void> {
+    try {
+      await mkdir(this.options.stateDir, { recursive: true });
+    } catch (error) {
+      this.reportFailure('cannot create the state directory', error);
+    }
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') {
+        this.noFile = true;
+        return;
+      }
+      this.noFile = false;
+      this.reportFailure('cannot read positions.json', error);
+      return;
+    }
+    this.noFile = false;
+    const parsed = parsePositions(text);
+    if (parsed === undefined) {
+      const aside = `${this.path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      try {
+        await rename(this.path, aside);
+      } catch (error) {
+        this.reportFailure('cannot move the corrupt positions.json aside', error);
+      }
+      this.options.logger.error({ path: this.path, movedTo: aside }, 'positions.json is corrupt: set it aside and ignored it; containers resume from their initial position (lines may be shipped again)');
+      return;
+    }
+    for (const [id, entry] of parsed) this.entries.set(id, entry);
+  }
+
+  get(containerId: string): Position | undefined {
+    const entry = this.entries.get(containerId);
+    return entry === undefined ? undefined : { sinceMs: entry.since_ms, skip: entry.skip };
+  }
+
+  commit(containerId: string, position: Position, lastTimestamp: string, containerName: string): void {
+    this.entries.set(containerId, { since_ms: position.sinceMs, skip: position.skip, last_timestamp: lastTimestamp, name: containerName });
+    this.dirty = true;
+  }
+
+  forget(containerId: string): void {
+    if (this.entries.delete(containerId)) this.dirty = true;
+  }
+
+  /** Drops the positions of containers that no longer exist (removed while we were down). */
+  prune(existingIds: Set<string>): void {
+    for (const id of [...this.entries.keys()]) if (!existingIds.has(id)) this.forget(id);
+  }
+
+  /** Writes positions.json if anything changed. Never throws: a failure is logged and reported. */
+  flush(): Promise<void> {
+    // One write at a time; a flush asked for during a write runs after it.
+    this.writing = this.writing.then(() => this.writeIfDirty());
+    return this.writing;
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  healthy(): boolean {
+    return !this.failing;
+  }
+
+  /** Containers with a stored position (for /status). */
+  size(): number {
+    return this.entries.size;
+  }
+
+  private async writeIfDirty(): Promise<void> {
+    // After a failed write, retry even if nothing new was committed: the file is stale.
+    if (!this.dirty && !this.failing) return;
+    const containers: Record<string, StoredPosition> = {};
+    for (const [id, entry] of this.entries) containers[id] = entry;
+    const text = `${JSON.stringify({ version: 1, containers })}\n`;
+    this.dirty = false;
+    try {
+      await mkdir(this.options.stateDir, { recursive: true });
+      await writeAtomically(this.path, text, this.options.stateDir);
+    } catch (error) {
+      this.dirty = true;
+      this.options.metrics.checkpointWrites.inc({ result: 'error' });
+      this.reportFailure('cannot write positions.json; capture goes on but positions do not advance on disk', error);
+      return;
+    }
+    this.options.metrics.checkpointWrites.inc({ result: 'ok' });
+    if (this.failing) this.options.logger.info({ path: this.path }, 'positions.json is written again');
+    this.failing = false;
+    this.options.metrics.setHealth('checkpoint', true);
+  }
+
+  /** One error log per episode of failure, not one per flush interval. */
+  private reportFailure(what: string, error: unknown): void {
+    this.options.metrics.setHealth('checkpoint', false);
+    if (this.failing) return;
+    this.failing = true;
+    this.options.logger.error({ path: this.path, stateDir: this.options.stateDir, code: errorCode(error), err: error instanceof Error ? error.message : String(error) }, `${what}: check that checkpoint.state_dir is writable and the disk is not full`);
+  }
+}
+
+async function writeAtomically(path: string, text: string, dir: string): Promise<void> {
+  const temporary = `${path}.tmp`;
+  const file = await open(temporary, 'w', 0o600);
+  try {
+    await file.writeFile(text, 'utf8');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
+  // The rename is durable only once the directory entry is on disk.
+  let directory;
+  try {
+    directory = await open(dir, 'r');
+    await directory.sync();
+  } catch (error) {
+    // Some filesystems cannot fsync a directory; the rename itself already happened.
+    if (errorCode(error) !== 'EISDIR' && errorCode(error) !== 'EINVAL' && errorCode(error) !== 'EPERM') throw error;
+  } finally {
+    await directory?.close();
+  }
+}
+
+function parsePositions(text: string): Map<string, StoredPosition> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(value) || value.version !== 1 || !isObject(value.containers)) return undefined;
+  const out = new Map<string, StoredPosition>();
+  for (const [id, entry] of Object.entries(value.containers)) {
+    if (!isObject(entry)) return undefined;
+    const { since_ms: sinceMs, skip, last_timestamp: lastTimestamp, name } = entry;
+    if (typeof sinceMs !== 'number' || !Number.isFinite(sinceMs) || sinceMs < 0) return undefined;
+    if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0) return undefined;
+    out.set(id, { since_ms: sinceMs, skip, last_timestamp: typeof lastTimestamp === 'string' ? lastTimestamp : '', name: typeof name === 'string' ? name : '' });
+  }
+  return out;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}

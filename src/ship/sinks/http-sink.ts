@@ -1,0 +1,145 @@
+// POSTs NDJSON batches to Vector's `http_server` source or Fluent Bit's `http` input over a
+// keep-alive connection pool, and classifies each answer as the contracts say.
+//
+// undici closes a connection the server answered with `Connection: close` and opens a new one
+// for the next request, so Vector's max_connection_age is invisible here. A request that races
+// such a close fails with a socket error, which is a `retry` like any other connection error.
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { Agent, errors } from 'undici';
+import type { Dispatcher } from 'undici';
+import { compress as zstdCompress } from 'zstd-napi';
+import type { Compression, SinkAuthConfig } from '../../config/capturer-config.js';
+import type { SendOutcome, Sink } from './sink.js';
+
+const gzipAsync = promisify(gzip);
+
+export interface HttpSinkOptions {
+  kind: 'vector' | 'fluentbit';
+  url: string;
+  auth?: SinkAuthConfig;
+  compression: Compression;
+  headers: Record<string, string>;
+  requestTimeoutMs: number;
+  /** Connections kept open: the pipeline's max_in_flight. */
+  connections: number;
+}
+
+/** Longest slice of a receiver's error body we keep for logs. */
+const DETAIL_LIMIT = 512;
+
+export class HttpSink implements Sink {
+  readonly kind: 'vector' | 'fluentbit';
+  readonly displayUrl: string;
+  private readonly origin: string;
+  private readonly path: string;
+  private readonly headers: Record<string, string>;
+  private readonly agent: Agent;
+  private readonly compression: Compression;
+  private readonly timeoutMs: number;
+
+  constructor(options: HttpSinkOptions) {
+    this.kind = options.kind;
+    const url = new URL(options.url);
+    // Credentials in the URL are moved to the Authorization header, never sent or shown in the URL.
+    const auth = options.auth ?? (url.username !== '' ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined);
+    url.username = '';
+    url.password = '';
+    this.displayUrl = url.toString();
+    this.origin = url.origin;
+    this.path = `${url.pathname}${url.search}`;
+    this.compression = options.compression;
+    this.timeoutMs = options.requestTimeoutMs;
+    this.headers = {
+      ...options.headers,
+      // Fluent Bit refuses application/x-ndjson; the same NDJSON labelled application/json is accepted.
+      'content-type': options.kind === 'vector' ? 'application/x-ndjson' : 'application/json',
+    };
+    if (options.compression !== 'none') this.headers['content-encoding'] = options.compression;
+    if (auth !== undefined) this.headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    this.agent = new Agent({ connections: Math.max(1, options.connections), keepAliveTimeout: 30_000, pipelining: 1 });
+  }
+
+  async send(body: Buffer, _eventCount: number): Promise<SendOutcome> {
+    let payload: Buffer;
+    try {
+      payload = await this.encode(body);
+    } catch (error) {
+      return { kind: 'retry', reason: `compression failed: ${describe(error)}` };
+    }
+    let status: number;
+    let detail: string;
+    try {
+      const response = await this.agent.request({
+        origin: this.origin,
+        path: this.path,
+        method: 'POST',
+        headers: this.headers,
+        body: payload,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      status = response.statusCode;
+      detail = await readDetail(response.body);
+    } catch (error) {
+      return { kind: 'retry', reason: connectionReason(error) };
+    }
+    return classify(this.kind, status, detail);
+  }
+
+  async close(): Promise<void> {
+    await this.agent.destroy();
+  }
+
+  private async encode(body: Buffer): Promise<Buffer> {
+    if (this.compression === 'gzip') return gzipAsync(body);
+    if (this.compression === 'zstd') return zstdCompress(body);
+    return body;
+  }
+}
+
+/** The contract's outcome table. */
+export function classify(kind: 'vector' | 'fluentbit', status: number, detail: string): SendOutcome {
+  const success = kind === 'fluentbit' ? status === 200 || status === 201 || status === 204 : status >= 200 && status < 300;
+  if (success) return { kind: 'delivered' };
+  if (status === 413) return { kind: 'too-large' };
+  if (status === 400) return { kind: 'rejected', status, detail };
+  if (status === 401 || status === 403 || status === 404 || status === 405 || status === 415) {
+    return { kind: 'config-error', status, detail: configHint(status, detail) };
+  }
+  return { kind: 'retry', reason: `HTTP ${status}${detail === '' ? '' : `: ${detail}`}`, status };
+}
+
+function configHint(status: number, detail: string): string {
+  const hint: Record<number, string> = {
+    401: 'the receiver refused our credentials: check sink.auth',
+    403: 'the receiver forbids us: check sink.auth and the receiver\'s access rules',
+    404: 'nothing listens at this path: check the path of sink.url',
+    405: 'the receiver does not take POST here: check sink.url and the receiver\'s method',
+    415: 'the receiver cannot decode our body: check sink.compression',
+  };
+  return `HTTP ${status}: ${hint[status] ?? 'check the sink configuration'}${detail === '' ? '' : ` (receiver said: ${detail})`}`;
+}
+
+async function readDetail(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const kept: Buffer[] = [];
+  let size = 0;
+  // Read to the end so the connection can be reused; keep only the start for the log.
+  for await (const chunk of body) {
+    const buffer = chunk as Buffer;
+    if (size < DETAIL_LIMIT) kept.push(buffer.subarray(0, DETAIL_LIMIT - size));
+    size += buffer.length;
+  }
+  return Buffer.concat(kept).toString('utf8').replace(/\s+/g, ' ').trim();
+}
+
+function connectionReason(error: unknown): string {
+  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) return 'timeout';
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  // undici's messages name the origin at most, which never carries credentials (they were moved out of the URL).
+  return code !== '' ? `connection error ${code}: ${describe(error)}` : `connection error: ${describe(error)}`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
