@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { dockerTimestampMs } from './docker-timestamp.js';
+import { LatencyHistogram } from './latency-histogram.js';
+import { parsePrometheusText } from './prometheus-text.js';
+import { parseSize } from './size.js';
+
+void describe('dockerTimestampMs', () => {
+  void it('reads nanosecond timestamps inside a buffer', () => {
+    const buf = Buffer.from('xx"2026-11-28T01:43:21.152000367Z"');
+    assert.equal(dockerTimestampMs(buf, 3), Date.UTC(2026, 10, 28, 1, 43, 21) + 152.000367);
+  });
+  void it('answers NaN for something that is not a timestamp', () => {
+    assert.ok(Number.isNaN(dockerTimestampMs(Buffer.from('2026/11/28 01:43:21.152000367Z'), 0)));
+    assert.ok(Number.isNaN(dockerTimestampMs(Buffer.from('2026-11-28T01:43'), 0)));
+  });
+});
+
+void describe('LatencyHistogram', () => {
+  void it('gives quantiles within a bucket', () => {
+    const histogram = new LatencyHistogram();
+    for (let i = 1; i <= 100; i++) histogram.record(i);
+    assert.equal(histogram.count, 100);
+    assert.ok(Math.abs((histogram.quantileMs(0.5) ?? 0) - 50) <= 0.2);
+    assert.ok(Math.abs((histogram.quantileMs(0.99) ?? 0) - 99) <= 0.2);
+    assert.equal(histogram.maxMs, 100);
+    assert.equal(new LatencyHistogram().quantileMs(0.5), undefined);
+  });
+});
+
+void describe('parsePrometheusText', () => {
+  void it('sums series of a name and finds one series by labels', () => {
+    const metrics = parsePrometheusText(
+      [
+        '# HELP log_capturer_lines_read_total Complete log lines read from Docker.',
+        '# TYPE log_capturer_lines_read_total counter',
+        'log_capturer_lines_read_total{stream="stdout"} 10',
+        'log_capturer_lines_read_total{stream="stderr"} 5',
+        'log_capturer_process_open_fds 23',
+      ].join('\n'),
+    );
+    assert.equal(metrics.sum('log_capturer_lines_read_total'), 15);
+    assert.equal(metrics.series('log_capturer_lines_read_total', '{stream="stderr"}'), 5);
+    assert.equal(metrics.sum('log_capturer_process_open_fds'), 23);
+    assert.equal(metrics.has('nope'), false);
+  });
+});
+
+void describe('parseSize', () => {
+  void it('reads the config file units', () => {
+    assert.equal(parseSize('8MiB'), 8 * 1024 * 1024);
+    assert.equal(parseSize('10MB'), 10_000_000);
+    assert.equal(parseSize('512'), 512);
+    assert.throws(() => parseSize('8 furlongs'), /expected a size/);
+  });
+});
