@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import type { CapturedLine } from '../../src/capture/captured-line.js';
+import { envVariables } from '../../src/config/env-overrides.js';
 import { RecordEncoder } from '../../src/ship/record-encoder.js';
 
 const run = promisify(execFile);
@@ -193,6 +194,13 @@ void describe('stack files', () => {
     assert.match(dockerfile, /^HEALTHCHECK[\s\S]*\/readyz/m);
     assert.match(dockerfile, /LOG_CAPTURER_CHECKPOINT_STATE_DIR=\/var\/lib\/log-capturer/);
     assert.match(dockerfile, /LOG_CAPTURER_SERVER_LISTEN=0\.0\.0\.0:8001/);
+  });
+
+  void it('every LOG_CAPTURER_ variable in the compose file and Dockerfile is a configuration variable', () => {
+    const known = envVariables();
+    const used = new Set([...`${read('docker-compose.yml')}\n${read('Dockerfile')}`.matchAll(/LOG_CAPTURER_[A-Z_]+/g)].map((m) => m[0]));
+    assert.ok(used.size >= 4);
+    assert.deepEqual([...used].filter((name) => !known.has(name)), []);
   });
 
   void it('docker-compose.yml passes `docker-compose config`', async (t) => {
