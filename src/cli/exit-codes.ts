@@ -1,0 +1,12 @@
+// The process's exit codes: scripts and supervisors decide on them (restart or not), so they are
+// part of the interface and documented in docs/configuration.md.
+
+export const EXIT_OK = 0;
+export const EXIT_RUNTIME_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export const EXIT_CODE_MEANINGS: readonly { code: number; meaning: string }[] = [
+  { code: EXIT_OK, meaning: 'clean shutdown (SIGTERM or SIGINT, buffered records flushed), a valid check-config, --help or --version' },
+  { code: EXIT_RUNTIME_FAILURE, meaning: 'runtime failure: the capturer stopped on an error it could not recover from' },
+  { code: EXIT_USAGE, meaning: 'usage or configuration error: unknown flag or command, invalid configuration file, environment variable or flag value; every problem is printed on stderr' },
+];

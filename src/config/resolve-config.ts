@@ -1,0 +1,173 @@
+// A validated configuration (snake_case, `5m`, `1MiB`, defaults filled in by the schema) turned
+// into the CapturerConfig every component receives (camelCase, ms, bytes), plus the rules that
+// span several keys and so cannot live in the schema.
+import { hostname } from 'node:os';
+import { parseListen } from './address-formats.js';
+import type {
+  CapturerConfig, Compression, InitialPosition, LogLevel, SinkType,
+} from './capturer-config.js';
+import { describeFound, expectedGot } from './config-errors.js';
+import { getAt } from './config-layers.js';
+import type { RawConfig } from './config-layers.js';
+import type { ConfigProblem } from './config-errors.js';
+import type { SourceLookup } from './schema-problems.js';
+import { formatDuration, formatSize, parseDuration, parseSize } from './units.js';
+
+type Duration = string;
+type Size = string | number;
+
+/** The file's shape once the schema has accepted it and filled its defaults. */
+export interface ValidatedConfigFile {
+  docker: {
+    host?: string;
+    api_version?: string;
+    tls?: { ca_file?: string; cert_file?: string; key_file?: string; verify: boolean };
+    request_timeout: Duration;
+  };
+  capture: { max_streams: number; rotation_interval: Duration; initial_position: InitialPosition; max_line_bytes: Size; host_name?: string };
+  filters: {
+    include_names: string[]; exclude_names: string[]; include_images: string[]; exclude_images: string[];
+    include_labels: string[]; exclude_labels: string[]; opt_out_label: string;
+  };
+  sink: {
+    type: SinkType;
+    url?: string;
+    auth?: { username: string; password: string };
+    compression: Compression;
+    batch: { max_events: number; max_bytes: Size; linger: Duration };
+    max_in_flight: number;
+    request_timeout: Duration;
+    retry: { initial_backoff: Duration; max_backoff: Duration; config_error_backoff: Duration };
+    headers: Record<string, string>;
+  };
+  buffer: { max_bytes: Size; resume_bytes?: Size };
+  checkpoint: { state_dir: string; flush_interval: Duration };
+  server: { enabled: boolean; listen: string; status_token?: string };
+  shutdown: { grace_period: Duration };
+  log: { level: LogLevel };
+}
+
+export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
+
+// The schema has already checked these, so a failure here is a bug in the schema, not the user's.
+function ms(text: Duration): number {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) throw new Error(`unvalidated duration: ${parsed.reason}`);
+  return parsed.value;
+}
+
+function bytes(value: Size): number {
+  const parsed = parseSize(value);
+  if (!parsed.ok) throw new Error(`unvalidated size: ${parsed.reason}`);
+  return parsed.value;
+}
+
+function parsedOrUndefined(parsed: { ok: true; value: number } | { ok: false }): number | undefined {
+  return parsed.ok ? parsed.value : undefined;
+}
+
+function sizeAt(config: RawConfig, path: readonly string[]): number | undefined {
+  const value = getAt(config, path);
+  return typeof value === 'string' || typeof value === 'number' ? parsedOrUndefined(parseSize(value)) : undefined;
+}
+
+function durationAt(config: RawConfig, path: readonly string[]): number | undefined {
+  const value = getAt(config, path);
+  return typeof value === 'string' ? parsedOrUndefined(parseDuration(value)) : undefined;
+}
+
+/**
+ * Rules across keys, checked on the merged configuration even when other keys are broken (every
+ * problem at once); a value that does not parse is left to the schema's message.
+ */
+export function crossKeyProblems(config: RawConfig, sources: SourceLookup): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const maxBytes = sizeAt(config, ['buffer', 'max_bytes']);
+  const resumePath = ['buffer', 'resume_bytes'];
+  const resumeBytes = sizeAt(config, resumePath);
+  if (maxBytes !== undefined && resumeBytes !== undefined && resumeBytes >= maxBytes) {
+    problems.push({
+      source: sources.sourceOf(resumePath),
+      path: resumePath.join('.'),
+      message: expectedGot(`a size less than buffer.max_bytes (${formatSize(maxBytes)})`, describeFound(getAt(config, resumePath), resumePath),
+        'lower buffer.resume_bytes or raise buffer.max_bytes'),
+    });
+  }
+  const initialPath = ['sink', 'retry', 'initial_backoff'];
+  const initial = durationAt(config, initialPath);
+  const max = durationAt(config, ['sink', 'retry', 'max_backoff']);
+  if (initial !== undefined && max !== undefined && initial > max) {
+    problems.push({
+      source: sources.sourceOf(initialPath),
+      path: initialPath.join('.'),
+      message: expectedGot(`a duration no longer than sink.retry.max_backoff (${formatDuration(max)})`, describeFound(getAt(config, initialPath), initialPath)),
+    });
+  }
+  return problems;
+}
+
+export function resolveConfig(file: ValidatedConfigFile): CapturerConfig {
+  const { docker, capture, filters, sink, buffer, checkpoint, server } = file;
+  const listen = parseListen(server.listen);
+  if (!listen.ok) throw new Error(`unvalidated listen address: ${listen.reason}`);
+  const bufferMax = bytes(buffer.max_bytes);
+  return {
+    docker: {
+      host: docker.host ?? DEFAULT_DOCKER_HOST,
+      ...(docker.api_version !== undefined ? { apiVersion: docker.api_version } : {}),
+      ...(docker.tls !== undefined ? {
+        tls: {
+          ...(docker.tls.ca_file !== undefined ? { caFile: docker.tls.ca_file } : {}),
+          ...(docker.tls.cert_file !== undefined ? { certFile: docker.tls.cert_file } : {}),
+          ...(docker.tls.key_file !== undefined ? { keyFile: docker.tls.key_file } : {}),
+          verify: docker.tls.verify,
+        },
+      } : {}),
+      requestTimeoutMs: ms(docker.request_timeout),
+    },
+    capture: {
+      maxStreams: capture.max_streams,
+      rotationIntervalMs: ms(capture.rotation_interval),
+      initialPosition: capture.initial_position,
+      maxLineBytes: bytes(capture.max_line_bytes),
+      hostName: capture.host_name ?? hostname(),
+    },
+    filters: {
+      includeNames: filters.include_names,
+      excludeNames: filters.exclude_names,
+      includeImages: filters.include_images,
+      excludeImages: filters.exclude_images,
+      includeLabels: filters.include_labels,
+      excludeLabels: filters.exclude_labels,
+      optOutLabel: filters.opt_out_label,
+    },
+    sink: {
+      type: sink.type,
+      ...(sink.url !== undefined ? { url: sink.url } : {}),
+      ...(sink.auth !== undefined ? { auth: { username: sink.auth.username, password: sink.auth.password } } : {}),
+      compression: sink.compression,
+      batch: { maxEvents: sink.batch.max_events, maxBytes: bytes(sink.batch.max_bytes), lingerMs: ms(sink.batch.linger) },
+      maxInFlight: sink.max_in_flight,
+      requestTimeoutMs: ms(sink.request_timeout),
+      retry: {
+        initialBackoffMs: ms(sink.retry.initial_backoff),
+        maxBackoffMs: ms(sink.retry.max_backoff),
+        configErrorBackoffMs: ms(sink.retry.config_error_backoff),
+      },
+      headers: { ...sink.headers },
+    },
+    buffer: {
+      maxBytes: bufferMax,
+      resumeBytes: buffer.resume_bytes !== undefined ? bytes(buffer.resume_bytes) : Math.floor(bufferMax / 2),
+    },
+    checkpoint: { stateDir: checkpoint.state_dir, flushIntervalMs: ms(checkpoint.flush_interval) },
+    server: {
+      enabled: server.enabled,
+      host: listen.value.host,
+      port: listen.value.port,
+      ...(server.status_token !== undefined ? { statusToken: server.status_token } : {}),
+    },
+    shutdown: { gracePeriodMs: ms(file.shutdown.grace_period) },
+    log: { level: file.log.level },
+  };
+}
