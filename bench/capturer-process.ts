@@ -65,6 +65,13 @@ function benchConfig(options: CapturerOptions, stateDir: string, port: number): 
   return base;
 }
 
+/** Our environment without LOG_CAPTURER_* variables: the scenario's config file alone decides. */
+function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('LOG_CAPTURER_')) env[key] = value;
+  return env;
+}
+
 async function get(url: string): Promise<Response> {
   return fetch(url, { signal: AbortSignal.timeout(10_000) });
 }
@@ -81,7 +88,7 @@ export async function startCapturer(options: CapturerOptions): Promise<CapturerP
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', '--config', configFile], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, LOG_CAPTURER_BENCH: '1' },
+    env: childEnv(),
   });
   let stderr = '';
   child.stderr.setEncoding('utf8');
