@@ -18,7 +18,7 @@ function defaultText(node: SchemaNode): string {
   if (value === undefined) return 'unset';
   if (Array.isArray(value)) return value.length === 0 ? 'empty list' : `\`${value.join(',')}\``;
   if (typeof value === 'object' && value !== null) return Object.keys(value).length === 0 ? 'none' : `\`${JSON.stringify(value)}\``;
-  return `\`${String(value)}\``;
+  return `\`${JSON.stringify(value)}\``.replace(/^`"(.*)"`$/, '`$1`');
 }
 
 function boundsText(node: SchemaNode): string {

@@ -40,7 +40,8 @@ export function describeFound(value: unknown, path: readonly string[]): string {
     const shown = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}...` : value;
     return JSON.stringify(shown);
   }
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return `a ${typeof value}`;
 }
 
 /** `expected X, got Y (note)`: the shape of almost every message. */
