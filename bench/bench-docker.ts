@@ -1,6 +1,8 @@
 // The bench's side of Docker: the private daemon, and the containers a scenario creates and
 // removes. Only the bench creates or removes containers; the capturer under test only reads.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { TEST_IMAGE, dockerAnswers, testDocker } from '../test/support/docker.js';
@@ -103,4 +105,18 @@ export async function removeBenchContainers(docker: Docker, runId: string): Prom
 /** A line of `length` bytes (newline excluded) that a busybox script can print cheaply. */
 export function paddedLine(length: number): string {
   return 'x'.repeat(length);
+}
+
+/**
+ * The pid of the dockerd behind a unix socket started by docker-daemon.sh (its pidfile sits next
+ * to the socket); undefined for any other daemon. Used to report dockerd's own CPU per line.
+ */
+export function daemonPid(dockerHost: string): number | undefined {
+  if (!dockerHost.startsWith('unix://')) return undefined;
+  try {
+    const pid = Number(readFileSync(join(dirname(dockerHost.slice('unix://'.length)), 'dockerd.pid'), 'latin1').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
