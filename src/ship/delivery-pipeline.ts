@@ -1,0 +1,485 @@
+// From captured lines to acknowledged positions: encode, buffer, batch, send, retry, dead-letter,
+// acknowledge, and push back on capture when the receiver is slower than the containers.
+//
+// ORDER RULE: at most one batch per container is under way at any time. A container whose
+// records are in a batch being sent (or waiting to be retried) is "busy": its newer records wait
+// in its queue and join a later batch once that batch is handled. Per-container order therefore
+// holds end to end even though requests finish, fail and retry out of order, and even though a
+// receiver may process concurrent requests in any order. Throughput comes from two places: the
+// max_in_flight requests carry DIFFERENT containers at once, and a busy container's queue keeps
+// filling, so its next batch leaves full (max_events / max_bytes), which a single hot container
+// needs to keep up (one full batch per round trip).
+//
+// A batch that fails blocks only its own containers; the others keep flowing. A 413 splits the
+// batch in halves that are sent one after the other (order again), down to a single record,
+// which is dead-lettered.
+//
+// MEMORY: buffer.max_bytes bounds the encoded records held until acknowledged (queued + under
+// way). Above it capture is paused; below buffer.resume_bytes it resumes. Once a batch is built
+// its records become views into the batch body, so a record is held once, not twice.
+import type { CapturedLine, CaptureFlow, LineConsumer } from '../capture/captured-line.js';
+import type { CapturerConfig } from '../config/capturer-config.js';
+import type { CapturerMetrics } from '../server/metrics.js';
+import type { Logger } from '../utils/logger.js';
+import { AckTracker } from './ack-tracker.js';
+import type { AcknowledgedRecord } from './ack-tracker.js';
+import { backoffDelay } from './backoff.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import { DeadLetterFile } from './dead-letter-file.js';
+import { RecordEncoder } from './record-encoder.js';
+import type { SendOutcome, Sink } from './sinks/sink.js';
+
+interface BufferedRecord extends AcknowledgedRecord {
+  bytes: Buffer;
+}
+
+/** One container's records not yet in a batch, oldest first. */
+class ContainerQueue {
+  private items: BufferedRecord[] = [];
+  private head = 0;
+  bytes = 0;
+  /** A batch with this container's records is under way. */
+  busy = false;
+  gone = false;
+
+  constructor(readonly id: string) {}
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  push(record: BufferedRecord): void {
+    this.items.push(record);
+    this.bytes += record.bytes.length;
+  }
+
+  peek(): BufferedRecord | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): BufferedRecord | undefined {
+    const record = this.items[this.head];
+    if (record === undefined) return undefined;
+    this.items[this.head] = undefined as unknown as BufferedRecord; // let it be collected
+    this.head += 1;
+    this.bytes -= record.bytes.length;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return record;
+  }
+}
+
+interface Batch {
+  records: BufferedRecord[];
+  queues: ContainerQueue[];
+}
+
+export type SinkState = 'ok' | 'retrying' | 'config-error';
+
+export interface DeliveryStatus {
+  sink: { kind: string; url: string; state: SinkState; lastError?: string; lastSuccessAt: number };
+  buffer: { bytes: number; maxBytes: number; events: number; paused: boolean };
+  inFlight: number;
+  deadLetterEvents: number;
+}
+
+export interface DeliveryPipelineOptions {
+  config: CapturerConfig;
+  sink: Sink;
+  checkpoints: CheckpointStore;
+  metrics: CapturerMetrics;
+  logger: Logger;
+  /** For tests: the jitter source. */
+  random?: () => number;
+}
+
+export class DeliveryPipeline implements LineConsumer {
+  private readonly config: CapturerConfig;
+  private readonly sink: Sink;
+  private readonly metrics: CapturerMetrics;
+  private readonly logger: Logger;
+  private readonly random: () => number;
+  private readonly encoder: RecordEncoder;
+  private readonly acks: AckTracker;
+  private readonly deadLetter: DeadLetterFile;
+  private readonly maxEvents: number;
+  private readonly maxBatchBytes: number;
+
+  private readonly queues = new Map<string, ContainerQueue>();
+  /** Queues with records and no batch under way, in the order they became ready. */
+  private readonly ready = new Map<string, ContainerQueue>();
+  private eligibleEvents = 0;
+  private eligibleBytes = 0;
+  private bufferedBytes = 0;
+  private bufferedEvents = 0;
+  private inFlight = 0;
+  private readonly deliveries = new Set<Promise<void>>();
+
+  private flow: CaptureFlow | undefined;
+  private paused = false;
+  private started = false;
+  private stopped = false;
+  private draining = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private lingerDue = false;
+  private readonly sleeps = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  private idleWaiters: Array<() => void> = [];
+
+  private state: SinkState = 'ok';
+  private lastError: string | undefined;
+  private configError: string | undefined;
+  private lastSuccessAt = 0;
+  private deadLetterCount = 0;
+
+  constructor(options: DeliveryPipelineOptions) {
+    this.config = options.config;
+    this.sink = options.sink;
+    this.metrics = options.metrics;
+    this.logger = options.logger;
+    this.random = options.random ?? Math.random;
+    this.encoder = new RecordEncoder(options.config.capture.hostName);
+    this.acks = new AckTracker({ checkpoints: options.checkpoints, metrics: options.metrics });
+    this.deadLetter = new DeadLetterFile(options.config.checkpoint.stateDir);
+    this.maxEvents = Math.max(1, options.config.sink.batch.maxEvents);
+    this.maxBatchBytes = Math.max(1, options.config.sink.batch.maxBytes);
+    this.metrics.setHealth('sink', true);
+  }
+
+  setFlow(flow: CaptureFlow): void {
+    this.flow = flow;
+    if (this.paused) flow.pause();
+  }
+
+  start(): void {
+    this.started = true;
+    this.dispatch();
+  }
+
+  // Hot path: one call per log line. Encode, queue, account; everything else is per batch.
+  accept(line: CapturedLine): void {
+    const containerId = line.container.id;
+    const bytes = this.encoder.encodeRecord(line);
+    const record: BufferedRecord = {
+      containerId, seq: this.acks.register(containerId), position: line.position,
+      timestamp: line.line.timestamp, containerName: line.container.name, bytes,
+    };
+    let queue = this.queues.get(containerId);
+    if (queue === undefined) {
+      queue = new ContainerQueue(containerId);
+      this.queues.set(containerId, queue);
+    }
+    queue.gone = false;
+    queue.push(record);
+    this.bufferedBytes += bytes.length;
+    this.bufferedEvents += 1;
+    if (!queue.busy) {
+      if (!this.ready.has(containerId)) this.ready.set(containerId, queue);
+      this.eligibleEvents += 1;
+      this.eligibleBytes += bytes.length;
+    }
+    if (!this.paused && this.bufferedBytes > this.config.buffer.maxBytes) this.pause();
+    if (this.eligibleEvents >= this.maxEvents || this.eligibleBytes >= this.maxBatchBytes) this.dispatch();
+    else if (this.lingerTimer === undefined && !this.lingerDue) this.startLinger();
+  }
+
+  containerGone(containerId: string): void {
+    this.encoder.forget(containerId);
+    this.acks.containerGone(containerId);
+    const queue = this.queues.get(containerId);
+    if (queue === undefined) return;
+    queue.gone = true;
+    this.dropQueueIfDone(queue);
+  }
+
+  /**
+   * Sends what is buffered, for at most graceMs, then stops: requests still under way are
+   * aborted, and their records stay unacknowledged (the next start reads them again).
+   */
+  async shutdown(graceMs: number): Promise<{ flushed: boolean; pendingEvents: number }> {
+    this.draining = true;
+    this.started = true;
+    this.lingerDue = true;
+    this.dispatch();
+    if (this.bufferedEvents > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.stopped = true;
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    for (const sleep of this.sleeps) {
+      clearTimeout(sleep.timer);
+      sleep.wake();
+    }
+    await this.sink.close();
+    await Promise.allSettled([...this.deliveries]);
+    const pendingEvents = this.bufferedEvents;
+    if (pendingEvents > 0) this.logger.warn({ pendingEvents }, 'shutdown: records not delivered within the grace period; they will be read again on the next start');
+    return { flushed: pendingEvents === 0, pendingEvents };
+  }
+
+  status(): DeliveryStatus {
+    return {
+      sink: {
+        kind: this.sink.kind,
+        url: this.sink.displayUrl,
+        state: this.state,
+        ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+        lastSuccessAt: this.lastSuccessAt,
+      },
+      buffer: { bytes: this.bufferedBytes, maxBytes: this.config.buffer.maxBytes, events: this.bufferedEvents, paused: this.paused },
+      inFlight: this.inFlight,
+      deadLetterEvents: this.deadLetterCount,
+    };
+  }
+
+  /** ok: the last request was accepted, or nothing waits to be sent; never while a configuration error lasts. */
+  sinkHealth(): { ok: boolean; lastSuccessAt: number; configError?: string } {
+    const ok = this.state !== 'config-error' && (this.state === 'ok' || this.bufferedEvents === 0);
+    return { ok, lastSuccessAt: this.lastSuccessAt, ...(this.configError !== undefined ? { configError: this.configError } : {}) };
+  }
+
+  // ---- batching -------------------------------------------------------------------------
+
+  private startLinger(): void {
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.lingerDue = true;
+      this.dispatch();
+    }, this.config.sink.batch.lingerMs);
+  }
+
+  private dispatch(): void {
+    if (!this.started || this.stopped) return;
+    while (this.inFlight < this.config.sink.maxInFlight && this.eligibleEvents > 0) {
+      const full = this.eligibleEvents >= this.maxEvents || this.eligibleBytes >= this.maxBatchBytes;
+      if (!full && !this.lingerDue && !this.draining) break;
+      this.launch(this.takeBatch());
+    }
+    if (this.eligibleEvents === 0 && !this.draining) this.lingerDue = false;
+    if (this.eligibleEvents > 0 && !this.lingerDue && this.lingerTimer === undefined) this.startLinger();
+  }
+
+  private takeBatch(): Batch {
+    const records: BufferedRecord[] = [];
+    const queues: ContainerQueue[] = [];
+    let bytes = 0;
+    for (const queue of this.ready.values()) {
+      const first = queue.peek();
+      if (first === undefined) {
+        this.ready.delete(queue.id);
+        continue;
+      }
+      if (records.length > 0 && (records.length >= this.maxEvents || bytes + first.bytes.length > this.maxBatchBytes)) break;
+      // From now on this container is busy: its remaining records wait for this batch.
+      this.ready.delete(queue.id);
+      this.eligibleEvents -= queue.size;
+      this.eligibleBytes -= queue.bytes;
+      queue.busy = true;
+      queues.push(queue);
+      for (let next = queue.peek(); next !== undefined; next = queue.peek()) {
+        if (records.length > 0 && (records.length >= this.maxEvents || bytes + next.bytes.length > this.maxBatchBytes)) break;
+        queue.shift();
+        records.push(next);
+        bytes += next.bytes.length;
+      }
+      if (records.length >= this.maxEvents || bytes >= this.maxBatchBytes) break;
+    }
+    return { records, queues };
+  }
+
+  private launch(batch: Batch): void {
+    this.inFlight += 1;
+    this.metrics.bufferBytes.set(this.bufferedBytes);
+    const delivery = this.deliverBatch(batch).catch((error: unknown) => {
+      // deliver() handles every outcome; reaching here is a bug, and the records stay buffered.
+      this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'delivery failed unexpectedly');
+    });
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
+  private async deliverBatch(batch: Batch): Promise<void> {
+    try {
+      await this.deliver(batch.records, joinRecords(batch.records));
+    } finally {
+      this.inFlight -= 1;
+      for (const queue of batch.queues) {
+        queue.busy = false;
+        if (queue.size > 0 && !this.stopped) {
+          this.ready.set(queue.id, queue); // to the back: containers take turns
+          this.eligibleEvents += queue.size;
+          this.eligibleBytes += queue.bytes;
+        }
+        this.dropQueueIfDone(queue);
+      }
+      this.dispatch();
+      this.notifyIfIdle();
+    }
+  }
+
+  // ---- one batch, to the end -------------------------------------------------------------
+
+  /** Sends records until they are delivered or dead-lettered, or the pipeline stops. */
+  private async deliver(records: BufferedRecord[], body: Buffer): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt += 1) {
+      if (attempt > 0) this.metrics.retries.inc();
+      const started = performance.now();
+      const outcome = await this.sink.send(body, records.length);
+      this.metrics.requestDuration.observe((performance.now() - started) / 1000);
+      if (this.stopped && outcome.kind !== 'delivered') return;
+      switch (outcome.kind) {
+        case 'delivered':
+          this.onDelivered(records);
+          return;
+        case 'too-large':
+          this.metrics.sendErrors.inc({ reason: 'too_large' });
+          if (records.length === 1) {
+            if (await this.toDeadLetter(records, 'too large for the receiver even alone (413)', 413)) return;
+            break;
+          }
+          await this.deliverHalves(records);
+          return;
+        case 'rejected':
+          this.metrics.sendErrors.inc({ reason: 'rejected' });
+          if (await this.toDeadLetter(records, `refused by the receiver: ${outcome.detail}`, outcome.status)) return;
+          break;
+        case 'config-error':
+          this.metrics.sendErrors.inc({ reason: 'config_error' });
+          this.onConfigError(outcome);
+          await this.sleep(this.config.sink.retry.configErrorBackoffMs);
+          continue;
+        case 'retry':
+          this.metrics.sendErrors.inc({ reason: outcome.status !== undefined ? `http_${outcome.status}` : outcome.reason === 'timeout' ? 'timeout' : 'connection' });
+          this.onRetry(outcome);
+          break;
+      }
+      await this.sleep(backoffDelay(attempt, this.config.sink.retry.initialBackoffMs, this.config.sink.retry.maxBackoffMs, this.random));
+    }
+  }
+
+  private async deliverHalves(records: BufferedRecord[]): Promise<void> {
+    const middle = Math.ceil(records.length / 2);
+    const first = records.slice(0, middle);
+    const second = records.slice(middle);
+    // One after the other: the second half must not overtake the first.
+    await this.deliver(first, joinRecords(first));
+    if (this.stopped) return;
+    await this.deliver(second, joinRecords(second));
+  }
+
+  private onDelivered(records: BufferedRecord[]): void {
+    if (this.state === 'config-error') this.logger.info({ url: this.sink.displayUrl }, 'the receiver accepts our requests again: configuration error resolved');
+    this.state = 'ok';
+    this.configError = undefined;
+    this.lastError = undefined;
+    this.lastSuccessAt = Date.now();
+    this.metrics.setHealth('sink', true);
+    this.acks.acknowledge(records, true);
+    this.release(records);
+  }
+
+  /** Returns false when the dead-letter file cannot be written: then the batch is kept and retried. */
+  private async toDeadLetter(records: BufferedRecord[], reason: string, status: number): Promise<boolean> {
+    try {
+      await this.deadLetter.write(records.map((r) => r.bytes), reason, status);
+    } catch (error) {
+      this.lastError = `cannot write ${this.deadLetter.path}: ${error instanceof Error ? error.message : String(error)}`;
+      this.logger.error({ path: this.deadLetter.path, events: records.length }, `${this.lastError}; keeping the records and trying again`);
+      return false;
+    }
+    this.deadLetterCount += records.length;
+    this.metrics.deadLetterEvents.inc(records.length);
+    this.logger.warn({ events: records.length, status, reason, path: this.deadLetter.path }, 'records refused by the receiver were written to the dead-letter file');
+    this.acks.acknowledge(records, false);
+    this.release(records);
+    return true;
+  }
+
+  private onConfigError(outcome: Extract<SendOutcome, { kind: 'config-error' }>): void {
+    this.lastError = outcome.detail;
+    this.metrics.setHealth('sink', false);
+    // One loud log per episode (or when the problem changes), not one per retry.
+    if (this.state !== 'config-error' || this.configError !== outcome.detail) {
+      this.logger.error({ url: this.sink.displayUrl, status: outcome.status }, `sink configuration error, records are kept and retried every ${this.config.sink.retry.configErrorBackoffMs} ms: ${outcome.detail}`);
+    }
+    this.state = 'config-error';
+    this.configError = outcome.detail;
+  }
+
+  private onRetry(outcome: Extract<SendOutcome, { kind: 'retry' }>): void {
+    if (this.state === 'ok') this.logger.warn({ url: this.sink.displayUrl, reason: outcome.reason }, 'the receiver did not take a batch; retrying with backoff');
+    this.lastError = outcome.reason;
+    if (this.state !== 'config-error') this.state = 'retrying';
+  }
+
+  // ---- buffer accounting and backpressure ------------------------------------------------
+
+  private release(records: BufferedRecord[]): void {
+    let bytes = 0;
+    for (const record of records) bytes += record.bytes.length;
+    this.bufferedBytes -= bytes;
+    this.bufferedEvents -= records.length;
+    this.metrics.bufferBytes.set(this.bufferedBytes);
+    if (this.paused && this.bufferedBytes < this.config.buffer.resumeBytes) {
+      this.paused = false;
+      this.metrics.streamsPaused.set(0);
+      this.flow?.resume();
+    }
+  }
+
+  private pause(): void {
+    this.paused = true;
+    this.metrics.streamsPaused.set(1);
+    this.metrics.bufferBytes.set(this.bufferedBytes);
+    this.flow?.pause();
+  }
+
+  private dropQueueIfDone(queue: ContainerQueue): void {
+    if (queue.gone && !queue.busy && queue.size === 0) this.queues.delete(queue.id);
+  }
+
+  private notifyIfIdle(): void {
+    if (this.bufferedEvents !== 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.sleeps.delete(entry);
+          resolve();
+        }, ms),
+        wake: resolve,
+      };
+      this.sleeps.add(entry);
+    });
+  }
+}
+
+/** The batch body; the records become views into it, so their own buffers can be collected. */
+function joinRecords(records: BufferedRecord[]): Buffer {
+  const body = Buffer.concat(records.map((r) => r.bytes));
+  let offset = 0;
+  for (const record of records) {
+    const length = record.bytes.length;
+    record.bytes = body.subarray(offset, offset + length);
+    offset += length;
+  }
+  return body;
+}
