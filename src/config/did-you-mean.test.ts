@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { didYouMean, editDistance } from './did-you-mean.js';
 
-describe('didYouMean', () => {
-  it('measures edit distance', () => {
+void describe('didYouMean', () => {
+  void it('measures edit distance', () => {
     assert.equal(editDistance('url', 'urll'), 1);
     assert.equal(editDistance('kitten', 'sitting'), 3);
     assert.equal(editDistance('', 'abc'), 3);
     assert.equal(editDistance('same', 'same'), 0);
   });
 
-  it('suggests the nearest sibling for a typo', () => {
+  void it('suggests the nearest sibling for a typo', () => {
     const sinkKeys = ['type', 'url', 'auth', 'compression', 'batch', 'max_in_flight', 'request_timeout', 'retry', 'headers'];
     assert.equal(didYouMean('urll', sinkKeys), 'url');
     assert.equal(didYouMean('compresion', sinkKeys), 'compression');
@@ -18,7 +18,7 @@ describe('didYouMean', () => {
     assert.equal(didYouMean('Headers', sinkKeys), 'headers');
   });
 
-  it('suggests nothing for an unrelated word', () => {
+  void it('suggests nothing for an unrelated word', () => {
     assert.equal(didYouMean('colour', ['type', 'url', 'auth']), undefined);
     assert.equal(didYouMean('anything', []), undefined);
   });

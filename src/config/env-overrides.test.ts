@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { schemaLeaves } from './config-schema.js';
 import { coerceEnvValue, envVariableName, envVariables, readEnvOverrides } from './env-overrides.js';
 
-describe('environment variables', () => {
-  it('names one variable per schema leaf, upper-cased path joined by _', () => {
+void describe('environment variables', () => {
+  void it('names one variable per schema leaf, upper-cased path joined by _', () => {
     assert.equal(envVariableName(['sink', 'url']), 'LOG_CAPTURER_SINK_URL');
     const names = [...envVariables().keys()];
     for (const expected of ['LOG_CAPTURER_SINK_URL', 'LOG_CAPTURER_SINK_AUTH_PASSWORD', 'LOG_CAPTURER_CAPTURE_MAX_STREAMS',
@@ -15,7 +15,7 @@ describe('environment variables', () => {
     assert.equal(new Set(names).size, schemaLeaves().length);
   });
 
-  it('types values by the schema', () => {
+  void it('types values by the schema', () => {
     const leaf = (name: string) => {
       const found = envVariables().get(name);
       assert.ok(found, name);
@@ -33,7 +33,7 @@ describe('environment variables', () => {
     assert.equal(coerceEnvValue('30', leaf('LOG_CAPTURER_SINK_BATCH_LINGER')), '30');
   });
 
-  it('reads variables into the file shape, ignoring empty and reserved ones', () => {
+  void it('reads variables into the file shape, ignoring empty and reserved ones', () => {
     const layer = readEnvOverrides({
       LOG_CAPTURER_SINK_URL: 'http://127.0.0.1:8080/',
       LOG_CAPTURER_SINK_BATCH_MAX_EVENTS: '10',
@@ -51,7 +51,7 @@ describe('environment variables', () => {
     ]);
   });
 
-  it('reports an unknown variable with a did-you-mean, and a bad header list without its value', () => {
+  void it('reports an unknown variable with a did-you-mean, and a bad header list without its value', () => {
     const layer = readEnvOverrides({ LOG_CAPTURER_SINK_URLL: 'x', LOG_CAPTURER_NONSENSE_ENTIRELY_DIFFERENT: 'y', LOG_CAPTURER_SINK_HEADERS: 'Bearer-s3cret' });
     const messages = layer.problems.map((p) => `${p.source}: ${p.message}`);
     assert.ok(messages.includes('environment variable LOG_CAPTURER_SINK_URLL: unknown variable; did you mean LOG_CAPTURER_SINK_URL?'), messages.join('\n'));

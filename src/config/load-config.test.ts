@@ -35,8 +35,8 @@ async function problemsOf(load: Promise<unknown>): Promise<string[]> {
   assert.fail('the configuration was accepted');
 }
 
-describe('loadConfig', () => {
-  it('without a file uses the built-in defaults', async () => {
+void describe('loadConfig', () => {
+  void it('without a file uses the built-in defaults', async () => {
     const config = await loadConfig({ env: {} });
     assert.deepEqual(config.docker, { host: 'unix:///var/run/docker.sock', requestTimeoutMs: 30_000 });
     assert.equal(config.sink.type, 'stdout');
@@ -53,7 +53,7 @@ describe('loadConfig', () => {
     assert.equal(config.log.level, 'info');
   });
 
-  it('loads the example, which sets every top-level section of the schema', async () => {
+  void it('loads the example, which sets every top-level section of the schema', async () => {
     const sections = Object.keys(configSchema().properties ?? {});
     const example = parse((await import('node:fs')).readFileSync(EXAMPLE, 'utf8')) as Record<string, unknown>;
     assert.deepEqual(Object.keys(example).sort(), [...sections].sort());
@@ -63,7 +63,7 @@ describe('loadConfig', () => {
     assert.equal(config.docker.apiVersion, '1.41');
   });
 
-  it('reads JSON files and resolves units, listen addresses and optional sections', async () => {
+  void it('reads JSON files and resolves units, listen addresses and optional sections', async () => {
     const file = writeConfig('full.json', JSON.stringify({
       docker: { host: 'https://docker.example:2376', tls: { ca_file: '/ca.pem' }, request_timeout: '1m30s' },
       capture: { max_line_bytes: 65_536, host_name: 'node-7' },
@@ -82,7 +82,7 @@ describe('loadConfig', () => {
     assert.deepEqual(config.server, { enabled: true, host: '::1', port: 0, statusToken: 'tok' });
   });
 
-  it('applies file < environment < flags', async () => {
+  void it('applies file < environment < flags', async () => {
     const file = writeConfig('precedence.yaml', 'sink:\n  type: vector\n  url: http://127.0.0.1:1/\ncheckpoint:\n  state_dir: /from-file\nlog:\n  level: warn\n');
     const env = { LOG_CAPTURER_SINK_URL: 'http://127.0.0.1:2/', LOG_CAPTURER_CHECKPOINT_STATE_DIR: '/from-env', LOG_CAPTURER_CAPTURE_MAX_STREAMS: '7' };
     const overrides: CliOverrides = { stateDir: '/from-flag', sink: 'fluentbit' };
@@ -94,7 +94,7 @@ describe('loadConfig', () => {
     assert.equal(config.log.level, 'warn');
   });
 
-  it('uses DOCKER_HOST only when the file does not set docker.host', async () => {
+  void it('uses DOCKER_HOST only when the file does not set docker.host', async () => {
     const env = { DOCKER_HOST: 'tcp://127.0.0.1:2375' };
     assert.equal((await loadConfig({ env })).docker.host, 'tcp://127.0.0.1:2375');
     const withHost = writeConfig('host.yaml', 'docker:\n  host: unix:///run/file.sock\n');
@@ -103,7 +103,7 @@ describe('loadConfig', () => {
     assert.equal((await loadConfig({ file: withHost, env, overrides: { dockerHost: 'unix:///run/flag.sock' } })).docker.host, 'unix:///run/flag.sock');
   });
 
-  it('treats an empty value as the default', async () => {
+  void it('treats an empty value as the default', async () => {
     const file = writeConfig('empty.yaml', 'docker:\n  tls:\ncapture:\nsink:\n  url:\n');
     const config = await loadConfig({ file, env: {} });
     assert.equal(config.docker.tls, undefined);
@@ -120,7 +120,7 @@ interface BrokenCase {
   expect: string[];
 }
 
-describe('loadConfig refuses broken configurations', () => {
+void describe('loadConfig refuses broken configurations', () => {
   const cases: BrokenCase[] = [
     {
       name: 'a wrong type',
@@ -242,7 +242,7 @@ describe('loadConfig refuses broken configurations', () => {
   ];
 
   for (const [index, testCase] of cases.entries()) {
-    it(`reports ${testCase.name}`, async () => {
+    void it(`reports ${testCase.name}`, async () => {
       const file = testCase.yaml !== undefined ? writeConfig(`broken-${index}.yaml`, testCase.yaml)
         : testCase.name === 'a missing file' ? join(dir, 'does-not-exist.yaml') : undefined;
       const problems = await problemsOf(loadConfig({ ...(file !== undefined ? { file } : {}), env: testCase.env ?? {}, overrides: testCase.overrides ?? {} }));
@@ -254,13 +254,13 @@ describe('loadConfig refuses broken configurations', () => {
     });
   }
 
-  it('reports every problem of a file at once', async () => {
+  void it('reports every problem of a file at once', async () => {
     const file = writeConfig('many.yaml', 'capture:\n  max_streams: 0\n  rotation_interval: 1\nsink:\n  type: vectr\n  urll: x\nserver:\n  listen: nope\n');
     const problems = await problemsOf(loadConfig({ file, env: {} }));
     assert.equal(problems.length, 5, problems.join('\n'));
   });
 
-  it('never shows a secret in any error', async () => {
+  void it('never shows a secret in any error', async () => {
     const secret = 'hunter2-Sup3rSecret';
     const file = writeConfig('secrets.yaml', [
       'sink:',

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatDuration, formatSize, parseDuration, parseSize } from './units.js';
 
-describe('parseDuration', () => {
+void describe('parseDuration', () => {
   const valid: [string, number][] = [
     ['250ms', 250], ['10s', 10_000], ['5m', 300_000], ['1h', 3_600_000], ['1m30s', 90_000],
     ['1h2m3s4ms', 3_723_004], ['1.5s', 1500], ['0ms', 0], [' 2s ', 2000],
   ];
   for (const [text, ms] of valid) {
-    it(`reads ${JSON.stringify(text)} as ${ms} ms`, () => assert.deepEqual(parseDuration(text), { ok: true, value: ms }));
+    void it(`reads ${JSON.stringify(text)} as ${ms} ms`, () => assert.deepEqual(parseDuration(text), { ok: true, value: ms }));
   }
 
   const invalid: [string, RegExp][] = [
@@ -20,14 +20,14 @@ describe('parseDuration', () => {
     ['', /empty/],
   ];
   for (const [text, reason] of invalid) {
-    it(`refuses ${JSON.stringify(text)}`, () => {
+    void it(`refuses ${JSON.stringify(text)}`, () => {
       const parsed = parseDuration(text);
       assert.equal(parsed.ok, false);
       if (!parsed.ok) assert.match(parsed.reason, reason);
     });
   }
 
-  it('formats milliseconds back to the shortest exact text', () => {
+  void it('formats milliseconds back to the shortest exact text', () => {
     assert.equal(formatDuration(300_000), '5m');
     assert.equal(formatDuration(90_000), '1m30s');
     assert.equal(formatDuration(250), '250ms');
@@ -40,13 +40,13 @@ describe('parseDuration', () => {
   });
 });
 
-describe('parseSize', () => {
+void describe('parseSize', () => {
   const valid: [string | number, number][] = [
     ['512', 512], [512, 512], ['64KiB', 65_536], ['1MiB', 1_048_576], ['1GiB', 1_073_741_824],
     ['10MB', 10_000_000], ['1KB', 1000], ['1kib', 1024], ['100B', 100], ['1.5KiB', 1536], ['2 MiB', 2_097_152],
   ];
   for (const [value, bytes] of valid) {
-    it(`reads ${JSON.stringify(value)} as ${bytes} bytes`, () => assert.deepEqual(parseSize(value), { ok: true, value: bytes }));
+    void it(`reads ${JSON.stringify(value)} as ${bytes} bytes`, () => assert.deepEqual(parseSize(value), { ok: true, value: bytes }));
   }
 
   const invalid: [string | number, RegExp][] = [
@@ -55,14 +55,14 @@ describe('parseSize', () => {
     ['10XB', /unknown unit "XB"/], ['lots', /write a number/], ['1MiB2', /write a number/],
   ];
   for (const [value, reason] of invalid) {
-    it(`refuses ${JSON.stringify(value)}`, () => {
+    void it(`refuses ${JSON.stringify(value)}`, () => {
       const parsed = parseSize(value);
       assert.equal(parsed.ok, false);
       if (!parsed.ok) assert.match(parsed.reason, reason);
     });
   }
 
-  it('formats bytes with binary units when exact', () => {
+  void it('formats bytes with binary units when exact', () => {
     assert.equal(formatSize(1_048_576), '1MiB');
     assert.equal(formatSize(67_108_864), '64MiB');
     assert.equal(formatSize(1536), '1536B');
