@@ -13,13 +13,13 @@ export const SIZE_EXAMPLES = 'a size such as 1MiB or 1048576';
 /** `250ms`, `10s`, `5m`, `1h`, `1m30s`, `1.5s` -> milliseconds (rounded to a whole ms). */
 export function parseDuration(text: string): Parsed<number> {
   const trimmed = text.trim();
+  if (trimmed.length === 0) return { ok: false, reason: 'the value is empty' };
   if (/^-/.test(trimmed)) return { ok: false, reason: 'a duration cannot be negative' };
   if (/^\d+(\.\d+)?$/.test(trimmed)) {
     return { ok: false, reason: `a duration needs a unit: write ${trimmed}ms or ${trimmed}s` };
   }
   let total = 0;
   let at = 0;
-  DURATION_PART.lastIndex = 0;
   while (at < trimmed.length) {
     DURATION_PART.lastIndex = at;
     const part = DURATION_PART.exec(trimmed);
@@ -27,7 +27,6 @@ export function parseDuration(text: string): Parsed<number> {
     total += Number(part[1]) * (DURATION_UNITS_MS[part[2] as string] as number);
     at = DURATION_PART.lastIndex;
   }
-  if (trimmed.length === 0) return { ok: false, reason: 'the value is empty' };
   return { ok: true, value: Math.round(total) };
 }
 
