@@ -201,6 +201,7 @@ export class DeliveryPipeline implements LineConsumer {
    * aborted, and their records stay unacknowledged (the next start reads them again).
    */
   async shutdown(graceMs: number): Promise<{ flushed: boolean; pendingEvents: number }> {
+    if (this.stopped) return { flushed: this.bufferedEvents === 0, pendingEvents: this.bufferedEvents };
     this.draining = true;
     this.started = true;
     this.lingerDue = true;

@@ -11,6 +11,7 @@ import { CapturerMetrics } from '../../src/server/metrics.js';
 import { CheckpointStore } from '../../src/ship/checkpoint-store.js';
 import { DeliveryPipeline } from '../../src/ship/delivery-pipeline.js';
 import { createSink } from '../../src/ship/sinks/create-sink.js';
+import type { Sink } from '../../src/ship/sinks/sink.js';
 import { createLogger, silentLogger } from '../../src/utils/logger.js';
 import type { Logger } from '../../src/utils/logger.js';
 
@@ -132,13 +133,13 @@ export interface Shipper {
 }
 
 /** A pipeline with its own state dir, checkpoint store and sink, started. */
-export async function startShipper(configure: (stateDir: string) => CapturerConfig, logger: Logger = silentLogger()): Promise<Shipper> {
+export async function startShipper(configure: (stateDir: string) => CapturerConfig, logger: Logger = silentLogger(), givenSink?: Sink): Promise<Shipper> {
   const stateDir = await mkdtemp(join(tmpdir(), 'lc-ship-'));
   const config = configure(stateDir);
   const metrics = new CapturerMetrics({ defaultMetrics: false });
   const checkpoints = new CheckpointStore({ stateDir, flushIntervalMs: config.checkpoint.flushIntervalMs, logger, metrics });
   await checkpoints.load();
-  const pipeline = new DeliveryPipeline({ config, sink: createSink(config.sink), checkpoints, metrics, logger });
+  const pipeline = new DeliveryPipeline({ config, sink: givenSink ?? createSink(config.sink), checkpoints, metrics, logger });
   const flow = new RecordingFlow();
   pipeline.setFlow(flow);
   pipeline.start();
@@ -153,6 +154,11 @@ export async function startShipper(configure: (stateDir: string) => CapturerConf
       await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A pipeline around a sink the test controls. */
+export function startShipperWithSink(sink: Sink, overrides: DeepPartial<CapturerConfig['sink']>): Promise<Shipper> {
+  return startShipper((dir) => testConfig(dir, { sink: overrides }), silentLogger(), sink);
 }
 
 export async function metricValue(metrics: CapturerMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
