@@ -4,6 +4,8 @@
 #   test/support/docker-daemon.sh start [DIR]    start one (or reuse $DOCKER_HOST), print its env
 #   test/support/docker-daemon.sh stop  [DIR]    remove its containers, end dockerd by its pid
 #   test/support/docker-daemon.sh restart [DIR]  stop dockerd and start it again, same data-root
+#   test/support/docker-daemon.sh halt  [DIR]    end dockerd only (containers and data stay), for
+#                                                tests of a daemon that is down; `start` brings it back
 #   test/support/docker-daemon.sh env   [DIR]    print `export DOCKER_HOST=...` for it
 #
 # DIR defaults to $LOG_CAPTURER_DOCKERD_DIR or /tmp/log-capturer-dockerd. Each DIR is its own
@@ -108,6 +110,9 @@ case "$cmd" in
     import_image
     echo "export DOCKER_HOST=unix://$sock"
     ;;
+  halt)
+    stop_dockerd
+    ;;
   restart)
     stop_dockerd
     start_dockerd
@@ -136,5 +141,5 @@ case "$cmd" in
     echo "export DOCKER_HOST=unix://$sock"
     ;;
   *)
-    echo "usage: $0 start|stop|restart|env [DIR]" >&2; exit 2 ;;
+    echo "usage: $0 start|stop|restart|halt|env [DIR]" >&2; exit 2 ;;
 esac

@@ -176,7 +176,12 @@ function parseTty(body: Buffer): ReferenceLine[] {
 export interface PrivateDaemon {
   host: string;
   dir: string;
+  /** Stops dockerd and starts it again over the same data (its containers die with it). */
   restart(): Promise<void>;
+  /** Ends dockerd only, keeping its data: the daemon is down until resume(). */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
+  /** Removes its containers and ends it for good. */
   stop(): Promise<void>;
 }
 
@@ -192,6 +197,12 @@ export async function startPrivateDaemon(name: string): Promise<PrivateDaemon> {
     dir,
     restart: async () => {
       await run('bash', [DAEMON_SCRIPT, 'restart', dir], { env });
+    },
+    halt: async () => {
+      await run('bash', [DAEMON_SCRIPT, 'halt', dir], { env });
+    },
+    resume: async () => {
+      await run('bash', [DAEMON_SCRIPT, 'start', dir], { env });
     },
     stop: async () => {
       await run('bash', [DAEMON_SCRIPT, 'stop', dir], { env });
