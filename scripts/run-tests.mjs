@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs node's own test runner over our TypeScript tests (through tsx).
 // Node 20 cannot glob test files itself, so we list them here.
-//   node scripts/run-tests.mjs            every test: src/**/*.test.ts and test/**/*.test.ts
-//   node scripts/run-tests.mjs unit       only the unit tests beside the code (src/)
+//   node scripts/run-tests.mjs            every test: src/, bench/ and test/ (**/*.test.ts)
+//   node scripts/run-tests.mjs unit       only the unit tests beside the code (src/, bench/)
 //   node scripts/run-tests.mjs integration  only test/ (needs a Docker daemon)
 //   node scripts/run-tests.mjs FILE...    just those files
 import { spawnSync } from 'node:child_process';
@@ -24,8 +24,9 @@ function findTests(dir) {
 
 const args = process.argv.slice(2);
 let files;
-if (args.length === 0) files = [...findTests(join(root, 'src')), ...findTests(join(root, 'test'))];
-else if (args[0] === 'unit') files = findTests(join(root, 'src'));
+const unit = () => [...findTests(join(root, 'src')), ...findTests(join(root, 'bench'))];
+if (args.length === 0) files = [...unit(), ...findTests(join(root, 'test'))];
+else if (args[0] === 'unit') files = unit();
 else if (args[0] === 'integration') files = findTests(join(root, 'test'));
 else files = args;
 

@@ -134,7 +134,7 @@ case "$cmd" in
     stop_dockerd
     # dockerd leaves overlay mounts behind when it is killed; take them down before removing.
     if [ -d "$dir" ]; then
-      grep -o " $dir/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+      { grep -o " $dir/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
     fi
     ;;
   env)
