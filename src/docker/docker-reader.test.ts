@@ -1,0 +1,176 @@
+// DockerReader against a stand-in daemon on 127.0.0.1: request shapes, status mapping, timeouts.
+// The real daemon is exercised in test/docker/docker-reader.test.ts.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { DockerApiError, DockerReader } from './docker-reader.js';
+
+interface Seen {
+  method: string;
+  url: string;
+}
+
+void describe('DockerReader (stand-in daemon)', () => {
+  let server: Server;
+  let port = 0;
+  const seen: Seen[] = [];
+  const hanging = new Set<ServerResponse>();
+
+  before(async () => {
+    server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '' });
+      const path = (req.url ?? '').replace(/^\/v1\.41/, '').split('?')[0];
+      const json = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      if (path === '/_ping') return void res.end('OK');
+      if (path === '/version') return json(200, { Version: '99.0.0', ApiVersion: '1.41' });
+      if (path === '/containers/json') return json(200, [{ Id: 'a'.repeat(64), Names: ['/web'], State: 'running' }, { Id: 'b'.repeat(64), Names: ['/old'], State: 'exited' }]);
+      if (path === '/containers/web/json') {
+        return json(200, {
+          Id: 'a'.repeat(64),
+          Name: '/web',
+          Created: '2026-11-28T01:43:21.152000367Z',
+          Config: { Image: 'nginx:1', Labels: { team: 'core' }, Tty: true },
+          HostConfig: { LogConfig: { Type: 'json-file' } },
+          State: { Running: true },
+        });
+      }
+      if (path === '/containers/nolog/logs') return json(501, { message: 'configured logging driver does not support reading' });
+      if (path === '/containers/web/logs') {
+        res.writeHead(200, { 'content-type': 'application/vnd.docker.raw-stream' });
+        res.write('partial');
+        hanging.add(res);
+        return;
+      }
+      if (path === '/containers/slow/json') {
+        hanging.add(res);
+        return;
+      }
+      json(404, { message: `No such container: ${path}` });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as AddressInfo).port;
+  });
+
+  after(async () => {
+    for (const res of hanging) res.destroy();
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  });
+
+  function reader(apiVersion?: string, requestTimeoutMs = 5000): DockerReader {
+    return new DockerReader({ host: `tcp://127.0.0.1:${port}`, requestTimeoutMs, ...(apiVersion ? { apiVersion } : {}) });
+  }
+
+  void it('pings, reads the version and lists containers with GET, under the configured API version', async () => {
+    const r = reader('1.41');
+    try {
+      assert.equal(r.lastSuccessAt, 0);
+      seen.length = 0;
+      await r.ping();
+      assert.ok(r.lastSuccessAt > 0);
+      assert.deepEqual(await r.version(), { version: '99.0.0', apiVersion: '1.41' });
+      assert.deepEqual(await r.listContainers(), [
+        { id: 'a'.repeat(64), name: 'web', running: true },
+        { id: 'b'.repeat(64), name: 'old', running: false },
+      ]);
+      assert.deepEqual(seen.map((s) => s.method), ['GET', 'GET', 'GET']);
+      assert.deepEqual(seen.map((s) => s.url), ['/v1.41/_ping', '/v1.41/version', '/v1.41/containers/json?all=1']);
+    } finally {
+      r.close();
+    }
+  });
+
+  void it('maps an inspect answer to ContainerInfo', async () => {
+    const r = reader();
+    try {
+      assert.deepEqual(await r.inspect('web'), {
+        id: 'a'.repeat(64),
+        name: 'web',
+        image: 'nginx:1',
+        labels: { team: 'core' },
+        createdAt: '2026-11-28T01:43:21.152000367Z',
+        tty: true,
+        logDriver: 'json-file',
+        running: true,
+      });
+    } finally {
+      r.close();
+    }
+  });
+
+  void it('asks for logs with follow, both streams, timestamps and the exact since', async () => {
+    const r = reader();
+    try {
+      seen.length = 0;
+      const response = await r.openLogStream('web', { since: { sinceMs: 1_764_294_201_152, skip: 3 }, follow: true });
+      const [first] = (await once(response, 'data')) as [Buffer];
+      assert.equal(first.toString(), 'partial');
+      response.destroy();
+      const url = new URL(seen[0]?.url ?? '', 'http://x');
+      assert.equal(url.pathname, '/containers/web/logs');
+      assert.deepEqual(Object.fromEntries(url.searchParams), { follow: '1', stdout: '1', stderr: '1', timestamps: '1', since: '1764294201.152000000' });
+    } finally {
+      r.close();
+    }
+  });
+
+  void it('asks for container events only, with since when given', async () => {
+    const r = reader();
+    try {
+      seen.length = 0;
+      await assert.rejects(r.openEvents({ since: '1764294201.000000001' }), DockerApiError); // the stand-in has no /events
+      await assert.rejects(r.openEvents({}), DockerApiError);
+      const urls = seen.map((s) => new URL(s.url, 'http://x'));
+      assert.equal(urls[0]?.pathname, '/events');
+      assert.deepEqual(JSON.parse(urls[0]?.searchParams.get('filters') ?? ''), { type: ['container'] });
+      assert.equal(urls[0]?.searchParams.get('since'), '1764294201.000000001');
+      assert.equal(urls[1]?.searchParams.has('since'), false);
+    } finally {
+      r.close();
+    }
+  });
+
+  void it('reports 404 and 501 with their status codes and the daemon message', async () => {
+    const r = reader();
+    try {
+      await assert.rejects(r.inspect('ghost'), (error: unknown) => error instanceof DockerApiError && error.statusCode === 404 && /No such container/.test(error.message));
+      await assert.rejects(
+        r.openLogStream('nolog', { since: { sinceMs: 0, skip: 0 }, follow: false }),
+        (error: unknown) => error instanceof DockerApiError && error.statusCode === 501 && /does not support reading/.test(error.message),
+      );
+    } finally {
+      r.close();
+    }
+  });
+
+  void it('gives up on a call with no answer after request_timeout, with no status code', async () => {
+    const r = new DockerReader({ host: `http://127.0.0.1:${port}`, requestTimeoutMs: 200 });
+    try {
+      await assert.rejects(r.inspect('slow'), (error: unknown) => error instanceof DockerApiError && error.statusCode === undefined && /within 200 ms/.test(error.message));
+    } finally {
+      r.close();
+    }
+  });
+
+  void it('reports a daemon that cannot be reached as a connection error', async () => {
+    const r = new DockerReader({ host: 'unix:///nonexistent/docker.sock', requestTimeoutMs: 5000 });
+    try {
+      await assert.rejects(r.ping(), (error: unknown) => error instanceof DockerApiError && error.statusCode === undefined && /cannot reach/.test(error.message));
+      assert.equal(r.lastSuccessAt, 0);
+    } finally {
+      r.close();
+    }
+  });
+
+  void it('rejects a host with an unsupported scheme', () => {
+    assert.throws(() => new DockerReader({ host: 'ssh://somewhere', requestTimeoutMs: 1000 }), /unsupported scheme/);
+  });
+});
