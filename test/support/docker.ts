@@ -158,6 +158,9 @@ function parseTty(body: Buffer): ReferenceLine[] {
     if (newline >= 0 && newline <= offset + 16 * 1024 && !(newline > chunkEnd)) {
       let end = newline;
       if (end > offset && body[end - 1] === 0x0d) end -= 1;
+      const previous = parts[parts.length - 1];
+      // A `\r\n` cut at the 16 KiB boundary: the `\r` ended the previous entry, the `\n` is this one.
+      if (newline === offset && previous !== undefined && previous[previous.length - 1] === 0x0d) parts[parts.length - 1] = previous.subarray(0, previous.length - 1);
       parts.push(body.subarray(offset, end));
       lines.push({ timestamp, stream: 'stdout', message: Buffer.concat(parts) });
       parts = [];
