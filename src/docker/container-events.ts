@@ -1,0 +1,286 @@
+// Follows the daemon's container events (`GET /events`), and keeps following them: when the
+// stream breaks or ends (daemon restart, socket trouble) it reconnects with exponential backoff
+// and full jitter, asks for the events it missed (`since` = the last event's time), and tells
+// the engine it reconnected so it lists the containers again (the daemon keeps only a short,
+// in-memory history: events from before its own restart are never replayed).
+import type { IncomingMessage } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
+import type { Logger } from '../utils/logger.js';
+import type { DockerReader } from './docker-reader.js';
+
+export interface ContainerEvent {
+  /** `create`, `start`, `die`, `stop`, `kill`, `restart`, `destroy`, `pause`, `unpause`, `rename`, ... (as the daemon sends it). */
+  action: string;
+  /** `Actor.ID`: the container's full id. */
+  id: string;
+  /** `Actor.Attributes.name` (for `rename`, the new name), without a leading `/`. */
+  name: string | undefined;
+  /** `timeNano` as its exact decimal digits (it does not fit in a JS number). */
+  timeNano: string;
+  /** `Actor.Attributes`: name, image, labels, exitCode, ... */
+  attributes: Record<string, string>;
+}
+
+export interface ContainerEventsOptions {
+  reader: DockerReader;
+  logger: Logger;
+  /** First reconnection delay cap (default 250 ms); doubles per failed attempt. */
+  initialBackoffMs?: number;
+  /** Largest reconnection delay cap (default 10 s). */
+  maxBackoffMs?: number;
+  /** Source of the jitter, a number in [0, 1) (default Math.random; tests pin it). */
+  random?: () => number;
+}
+
+export interface ContainerEventHandlers {
+  onEvent(event: ContainerEvent): void;
+  /** The stream is open. `reconnect`: not the first connection, so events may have been missed: list again. */
+  onConnected(reconnect: boolean): void;
+  /** The stream broke, ended, or could not be opened; a reconnection is scheduled. */
+  onDisconnected(error: Error): void;
+}
+
+const DEFAULT_INITIAL_BACKOFF_MS = 250;
+const DEFAULT_MAX_BACKOFF_MS = 10_000;
+/** An event is a few hundred bytes; anything this large without closing is not an event stream. */
+const MAX_PENDING_CHARS = 1024 * 1024;
+
+/** `SECONDS.NANOSECONDS` for Docker's `since`, from timeNano digits. */
+export function sinceFromTimeNano(timeNano: string): string {
+  const digits = timeNano.padStart(10, '0');
+  return `${digits.slice(0, -9)}.${digits.slice(-9)}`;
+}
+
+/** Compares two decimal digit strings without leading zeros as numbers. */
+function compareDigits(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Splits a stream of JSON objects into the text of each object, whatever the chunking (the
+ * daemon writes one per line, but nothing here depends on the newlines).
+ */
+export class JsonObjectSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  /** Where in `pending` the scan continues. */
+  private scanned = 0;
+  /** Where the current object starts in `pending` (-1: between objects). */
+  private objectStart = -1;
+
+  constructor(private readonly onObject: (text: string) => void, private readonly onGarbage: (message: string) => void) {}
+
+  push(chunk: Buffer): void {
+    this.pending += this.decoder.write(chunk);
+    const text = this.pending;
+    for (let i = this.scanned; i < text.length; i += 1) {
+      const c = text.charCodeAt(i);
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === 0x5c /* \ */) this.escaped = true;
+        else if (c === 0x22 /* " */) this.inString = false;
+      } else if (c === 0x22) {
+        this.inString = true;
+      } else if (c === 0x7b /* { */) {
+        if (this.depth === 0) this.objectStart = i;
+        this.depth += 1;
+      } else if (c === 0x7d /* } */ && this.depth > 0) {
+        this.depth -= 1;
+        if (this.depth === 0) {
+          this.onObject(text.slice(this.objectStart, i + 1));
+          this.objectStart = -1;
+        }
+      }
+    }
+    // Keep only the unfinished object.
+    if (this.objectStart < 0) {
+      this.pending = '';
+      this.scanned = 0;
+    } else {
+      this.pending = text.slice(this.objectStart);
+      this.scanned = this.pending.length;
+      this.objectStart = 0;
+      if (this.pending.length > MAX_PENDING_CHARS) {
+        this.onGarbage(`events stream: an object of more than ${MAX_PENDING_CHARS} characters; dropped`);
+        this.reset();
+      }
+    }
+  }
+
+  reset(): void {
+    this.pending = '';
+    this.scanned = 0;
+    this.depth = 0;
+    this.inString = false;
+    this.escaped = false;
+    this.objectStart = -1;
+  }
+}
+
+/** A container event from one JSON object, or undefined for other types and malformed ones. */
+export function parseContainerEvent(text: string): ContainerEvent | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(value) || value.Type !== 'container' || typeof value.Action !== 'string') return undefined;
+  const actor = isRecord(value.Actor) ? value.Actor : undefined;
+  const id = typeof actor?.ID === 'string' ? actor.ID : '';
+  if (id === '') return undefined;
+  const attributes: Record<string, string> = {};
+  if (isRecord(actor?.Attributes)) {
+    for (const [key, item] of Object.entries(actor.Attributes)) if (typeof item === 'string') attributes[key] = item;
+  }
+  // JSON.parse would round timeNano (19 digits) to a double: take its digits from the text.
+  const timeNano = /"timeNano"\s*:\s*(\d+)/.exec(text)?.[1] ?? '';
+  const name = attributes.name;
+  return { action: value.Action, id, name: name === undefined ? undefined : name.replace(/^\//, ''), timeNano, attributes };
+}
+
+export class ContainerEvents {
+  private readonly reader: DockerReader;
+  private readonly logger: Logger;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly random: () => number;
+  private handlers: ContainerEventHandlers | undefined;
+  private stopped = false;
+  private connectedBefore = false;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private response: IncomingMessage | undefined;
+  /** Settles when the current open attempt and response are fully done. */
+  private running: Promise<void> = Promise.resolve();
+  /** timeNano of the newest event passed on, and the events passed on at exactly that time. */
+  private lastTimeNano = '';
+  private readonly seenAtLast = new Set<string>();
+  /** When the first connection was made (for `since` when no event has been seen yet). */
+  private firstConnectedAtMs = 0;
+
+  constructor(options: ContainerEventsOptions) {
+    this.reader = options.reader;
+    this.logger = options.logger;
+    this.initialBackoffMs = Math.max(1, options.initialBackoffMs ?? DEFAULT_INITIAL_BACKOFF_MS);
+    this.maxBackoffMs = Math.max(this.initialBackoffMs, options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS);
+    this.random = options.random ?? Math.random;
+  }
+
+  start(handlers: ContainerEventHandlers): void {
+    if (this.handlers) throw new Error('ContainerEvents.start() called twice');
+    this.handlers = handlers;
+    this.connect();
+  }
+
+  /** Destroys the stream and clears timers; resolves when nothing of it is left. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.response?.destroy();
+    await this.running;
+  }
+
+  private connect(): void {
+    this.timer = undefined;
+    if (this.stopped) return;
+    this.running = this.connectOnce();
+  }
+
+  private async connectOnce(): Promise<void> {
+    const since = this.sinceForReconnect();
+    let response: IncomingMessage;
+    try {
+      response = await this.reader.openEvents(since === undefined ? {} : { since });
+    } catch (error) {
+      if (this.stopped) return;
+      this.disconnected(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    if (this.stopped) {
+      response.destroy();
+      await new Promise<void>((resolve) => (response.destroyed && response.closed ? resolve() : response.once('close', () => resolve())));
+      return;
+    }
+    this.response = response;
+    this.attempt = 0;
+    const reconnect = this.connectedBefore;
+    if (!this.connectedBefore) this.firstConnectedAtMs = Date.now();
+    this.connectedBefore = true;
+    if (reconnect) this.logger.info({ since }, 'docker events: reconnected');
+    this.call(() => this.handlers?.onConnected(reconnect));
+    await this.consume(response);
+    this.response = undefined;
+  }
+
+  /** Reads events until the stream closes; then reports and schedules a reconnection. */
+  private consume(response: IncomingMessage): Promise<void> {
+    return new Promise((resolve) => {
+      let failure: Error | undefined;
+      const splitter = new JsonObjectSplitter(
+        (text) => this.handleObject(text),
+        (message) => this.logger.warn(message),
+      );
+      response.on('data', (chunk: Buffer) => splitter.push(chunk));
+      response.on('error', (error: Error) => {
+        failure = error;
+      });
+      response.once('close', () => {
+        response.removeAllListeners('data');
+        if (!this.stopped) this.disconnected(failure ?? new Error('the Docker events stream ended'));
+        resolve();
+      });
+    });
+  }
+
+  private handleObject(text: string): void {
+    const event = parseContainerEvent(text);
+    if (!event) return;
+    // A reconnection replays from the last event's time, inclusive: skip what was passed on.
+    if (event.timeNano !== '' && this.lastTimeNano !== '') {
+      const order = compareDigits(event.timeNano, this.lastTimeNano);
+      const key = `${event.action} ${event.id}`;
+      if (order < 0 || (order === 0 && this.seenAtLast.has(key))) return;
+      if (order > 0) this.seenAtLast.clear();
+      this.seenAtLast.add(key);
+      this.lastTimeNano = event.timeNano;
+    } else if (event.timeNano !== '') {
+      this.lastTimeNano = event.timeNano;
+      this.seenAtLast.add(`${event.action} ${event.id}`);
+    }
+    this.call(() => this.handlers?.onEvent(event));
+  }
+
+  private sinceForReconnect(): string | undefined {
+    if (!this.connectedBefore) return undefined; // the first connection: the engine lists first, then only new events matter
+    if (this.lastTimeNano !== '') return sinceFromTimeNano(this.lastTimeNano);
+    return String(Math.floor(this.firstConnectedAtMs / 1000));
+  }
+
+  private disconnected(error: Error): void {
+    this.logger.warn({ err: error.message }, 'docker events: disconnected; reconnecting');
+    this.call(() => this.handlers?.onDisconnected(error));
+    if (this.stopped) return;
+    // Full jitter: a random delay up to the exponential cap, so many capturers do not reconnect in step.
+    const cap = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(this.attempt, 30));
+    this.attempt += 1;
+    this.timer = setTimeout(() => this.connect(), Math.floor(this.random() * cap));
+  }
+
+  /** A handler that throws must not break the stream. */
+  private call(handler: () => void): void {
+    try {
+      handler();
+    } catch (error) {
+      this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'docker events: handler failed');
+    }
+  }
+}
