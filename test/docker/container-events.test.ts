@@ -1,0 +1,92 @@
+// ContainerEvents against a daemon of this test's own (it is restarted; the shared one never is).
+import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ContainerEvents } from '../../src/docker/container-events.js';
+import type { ContainerEvent } from '../../src/docker/container-events.js';
+import { DockerReader } from '../../src/docker/docker-reader.js';
+import { silentLogger } from '../../src/utils/logger.js';
+import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName, waitForExit } from '../support/docker.js';
+
+/** A reader whose events stream can be held shut, so the test decides when the watcher gets back in. */
+class GatedReader extends DockerReader {
+  private gate: Promise<void> = Promise.resolve();
+  private openGate: () => void = () => undefined;
+  readonly sinces: (string | undefined)[] = [];
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  release(): void {
+    this.openGate();
+  }
+
+  override async openEvents(options: { since?: string }): Promise<IncomingMessage> {
+    await this.gate;
+    this.sinces.push(options.since);
+    return super.openEvents(options);
+  }
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await delay(25);
+  }
+}
+
+void describe('ContainerEvents on a real daemon', () => {
+  void it('delivers start/die/destroy, and after a daemon restart reconnects by itself and replays the gap', { timeout: 180_000 }, async (t) => {
+    if (!(await requireDocker(t))) return;
+    const daemon = await startPrivateDaemon('events');
+    const docker = testDocker(daemon.host);
+    const reader = new GatedReader({ host: daemon.host, requestTimeoutMs: 30_000 });
+    const events = new ContainerEvents({ reader, logger: silentLogger(), initialBackoffMs: 50, maxBackoffMs: 500 });
+    const seen: ContainerEvent[] = [];
+    const connected: boolean[] = [];
+    const disconnects: Error[] = [];
+    const has = (id: string, action: string) => seen.some((e) => e.id === id && e.action === action);
+    try {
+      events.start({ onEvent: (e) => seen.push(e), onConnected: (r) => connected.push(r), onDisconnected: (e) => disconnects.push(e) });
+      await waitFor(() => connected.length === 1, 'the first connection');
+      assert.deepEqual(connected, [false]);
+
+      const name = uniqueName('ev');
+      const live = await runContainer(docker, { name, script: 'echo hi' });
+      await waitForExit(live);
+      await live.remove();
+      await waitFor(() => has(live.id, 'destroy'), 'the destroy event');
+      for (const action of ['create', 'start', 'die', 'destroy']) assert.ok(has(live.id, action), `${action} seen`);
+      const start = seen.find((e) => e.id === live.id && e.action === 'start');
+      assert.equal(start?.name, name);
+      assert.match(start?.timeNano ?? '', /^\d{19}$/);
+      const lastBeforeRestart = seen.at(-1) as ContainerEvent;
+
+      // The daemon restarts; the watcher is held out until a container has run and stopped.
+      reader.hold();
+      await daemon.restart();
+      await waitFor(() => disconnects.length >= 1, 'the disconnection');
+      const gap = await runContainer(docker, { script: 'echo in the gap' });
+      await waitForExit(gap);
+      assert.ok(!has(gap.id, 'start'), 'not seen live: the watcher is disconnected');
+      reader.release();
+
+      await waitFor(() => connected.length >= 2, 'the reconnection');
+      assert.equal(connected.at(-1), true, 'reconnect: the engine lists again');
+      const since = reader.sinces.at(-1) ?? '';
+      assert.equal(since.replace('.', ''), lastBeforeRestart.timeNano, 'since = the last event before the break');
+      await waitFor(() => has(gap.id, 'start') && has(gap.id, 'die'), 'the gap replayed');
+      const liveEventsOnce = seen.filter((e) => e.id === live.id && e.action === 'destroy');
+      assert.equal(liveEventsOnce.length, 1, 'the replay does not repeat what was passed on');
+      await removeQuietly(gap);
+    } finally {
+      reader.release();
+      await events.stop();
+      reader.close();
+      await daemon.stop();
+    }
+  });
+});
