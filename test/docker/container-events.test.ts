@@ -1,5 +1,6 @@
 // ContainerEvents against a daemon of this test's own (it is restarted; the shared one never is).
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -87,6 +88,7 @@ void describe('ContainerEvents on a real daemon', () => {
       await events.stop();
       reader.close();
       await daemon.stop();
+      rmSync(daemon.dir, { recursive: true, force: true });
     }
   });
 });
