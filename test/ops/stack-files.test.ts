@@ -48,37 +48,52 @@ function fieldsRead(vrl: string): Set<string> {
   return read;
 }
 
-interface DocumentedUrls { vector: URL; fluentbit: URL }
+interface DocumentedUrls { vector: URL; fluentbit: URL; fluentbitExample: URL }
+
+const RECEIVER_WORDS = { vector: /vector/i, fluentbit: /fluent/i } as const;
+
+/** URLs written right after a receiver's name, with no other receiver named in between. */
+function urlsNamedFor(text: string, receiver: keyof typeof RECEIVER_WORDS): string[] {
+  const other = receiver === 'vector' ? RECEIVER_WORDS.fluentbit : RECEIVER_WORDS.vector;
+  const found: string[] = [];
+  for (const line of text.split('\n')) {
+    const at = line.search(RECEIVER_WORDS[receiver]);
+    if (at < 0) continue;
+    const rest = line.slice(at);
+    const url = /https?:\/\/[^\s'"`)]+/.exec(rest);
+    if (url && !other.test(rest.slice(0, url.index))) found.push(url[0].replace(/[.,;]$/, ''));
+  }
+  return found;
+}
 
 /**
  * The default receiver URLs as the config documents them: plugin-config/log-capturer.yaml when it
- * exists (its sink.url, or URLs on lines that name the receiver), else the schema's description.
+ * exists (its sink.url for its sink.type, else URLs written after the receiver's name), else the
+ * schema's examples.
  */
 function documentedUrls(): DocumentedUrls {
-  const candidates = { vector: [] as string[], fluentbit: [] as string[] };
+  const schema = read('plugin-config/schema.json');
+  const fromSchema = (receiver: string): string => new RegExp(`${receiver} \\(e\\.g\\. (https?://[^\\s)]+)`).exec(schema)?.[1] ?? '';
+  const candidates: Record<'vector' | 'fluentbit', string[]> = { vector: [], fluentbit: [] };
   const yamlPath = new URL('plugin-config/log-capturer.yaml', root);
   if (existsSync(yamlPath)) {
     const text = readFileSync(yamlPath, 'utf8');
     const parsed = parseYaml(text) as unknown;
     const sink = isTable(parsed) && isTable(parsed.sink) ? parsed.sink : undefined;
     if (sink && (sink.type === 'vector' || sink.type === 'fluentbit') && typeof sink.url === 'string') candidates[sink.type].push(sink.url);
-    for (const line of text.split('\n')) {
-      const url = /https?:\/\/[^\s'"`)]+/.exec(line)?.[0];
-      if (url === undefined) continue;
-      if (/vector/i.test(line)) candidates.vector.push(url);
-      else if (/fluent/i.test(line)) candidates.fluentbit.push(url);
+    for (const receiver of ['vector', 'fluentbit'] as const) {
+      if (candidates[receiver].length === 0) candidates[receiver].push(...urlsNamedFor(text, receiver));
     }
   }
-  const schema = read('plugin-config/schema.json');
-  const fromSchema = (receiver: string): string | undefined => new RegExp(`${receiver} \\(e\\.g\\. (https?://[^\\s)]+)`).exec(schema)?.[1];
-  if (candidates.vector.length === 0) candidates.vector.push(fromSchema('vector') ?? '');
-  if (candidates.fluentbit.length === 0) candidates.fluentbit.push(fromSchema('fluentbit') ?? '');
+  for (const receiver of ['vector', 'fluentbit'] as const) {
+    if (candidates[receiver].length === 0) candidates[receiver].push(fromSchema(receiver));
+  }
   const one = (list: string[], what: string): URL => {
     const distinct = [...new Set(list.map((u) => new URL(u).href))];
     assert.equal(distinct.length, 1, `the config documents one default ${what} URL: ${distinct.join(', ')}`);
     return new URL(distinct[0] as string);
   };
-  return { vector: one(candidates.vector, 'Vector'), fluentbit: one(candidates.fluentbit, 'Fluent Bit') };
+  return { vector: one(candidates.vector, 'Vector'), fluentbit: one(candidates.fluentbit, 'Fluent Bit'), fluentbitExample: new URL(fromSchema('fluentbit')) };
 }
 
 const portOf = (address: string): number => Number(/:(\d+)$/.exec(address)?.[1]);
@@ -159,9 +174,10 @@ void describe('stack files', () => {
     const input = doc.pipeline?.inputs?.find((i) => i.name === 'http');
     assert.ok(input, 'an http input');
     assert.equal(input.listen, '0.0.0.0');
-    const documented = documentedUrls().fluentbit;
-    assert.equal(Number(input.port), urlPort(documented));
-    const tag = documented.pathname.slice(1).replace(/[^A-Za-z0-9_.]/g, '_');
+    const { fluentbit, fluentbitExample } = documentedUrls();
+    assert.equal(Number(input.port), urlPort(fluentbit));
+    assert.equal(Number(input.port), urlPort(fluentbitExample));
+    const tag = fluentbitExample.pathname.slice(1).replace(/[^A-Za-z0-9_.]/g, '_');
     const output = doc.pipeline?.outputs?.find((o) => o.name === 'stdout');
     assert.ok(output, 'a stdout output');
     const pattern = new RegExp(`^${String(output.match).replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
