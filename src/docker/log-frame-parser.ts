@@ -81,7 +81,7 @@ function isDigit(byte: number | undefined): boolean {
 class PendingLine {
   timestamp = '';
   parts: Buffer[] = [];
-  /** Bytes kept in `parts` (at most maxLineBytes + 1: one more than the cap tells truncation apart). */
+  /** Bytes kept in `parts` (at most maxLineBytes; `totalBytes` tells whether the line was longer). */
   keptBytes = 0;
   /** Bytes seen, kept or not. */
   totalBytes = 0;
@@ -482,12 +482,12 @@ export class LogFrameParser {
     line.startedAt = this.lineCounter;
   }
 
-  /** Adds message bytes to a pending line, keeping at most one byte more than the cap. */
+  /** Adds message bytes to a pending line, keeping at most maxLineBytes of them. */
   private appendToLine(line: PendingLine, chunk: Buffer, start: number, end: number): void {
     if (end <= start) return;
     line.totalBytes += end - start;
     line.endsWithCr = chunk[end - 1] === CR;
-    const room = this.maxLineBytes + 1 - line.keptBytes;
+    const room = this.maxLineBytes - line.keptBytes;
     if (room <= 0) return;
     const part = chunk.subarray(start, Math.min(end, start + room));
     line.parts.push(part);
