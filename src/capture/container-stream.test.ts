@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { createServer, get } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { ContainerInfo } from '../docker/container-info.js';
+import type { DockerReader } from '../docker/docker-reader.js';
+import { CapturerMetrics } from '../server/metrics.js';
+import type { CapturedLine, LineConsumer } from './captured-line.js';
+import { ContainerStream } from './container-stream.js';
+import type { Position } from './position.js';
+
+const CONTAINER: ContainerInfo = {
+  id: 'c'.repeat(64), name: 'web', image: 'busybox', labels: {}, createdAt: '2026-11-28T00:00:00.000000000Z',
+  tty: false, logDriver: 'json-file', running: true,
+};
+
+function frame(type: 1 | 2, timestamp: string, text: string): Buffer {
+  const payload = Buffer.from(`${timestamp} ${text}`);
+  const header = Buffer.alloc(8);
+  header[0] = type;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
+}
+
+const TS = (ms: number, ns = 0): string => `${new Date(Date.UTC(2026, 10, 28, 1, 0, 0, ms)).toISOString().slice(0, 23)}${String(ns).padStart(6, '0')}Z`;
+
+class Collector implements LineConsumer {
+  readonly lines: CapturedLine[] = [];
+  accept(line: CapturedLine): void {
+    this.lines.push(line);
+  }
+  containerGone(): void {}
+  texts(): string[] {
+    return this.lines.map((l) => `${l.line.stream}:${l.line.message.toString()}`);
+  }
+}
+
+/** A stand-in log endpoint: each request gets a scripted handler; the test drives it. */
+class FakeLogServer {
+  readonly server: Server;
+  readonly sockets = new Set<Socket>();
+  readonly requests: string[] = [];
+  handler: (res: ServerResponse) => void = () => {};
+
+  constructor() {
+    this.server = createServer((req, res) => {
+      this.requests.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/vnd.docker.multiplexed-stream' });
+      res.flushHeaders();
+      this.handler(res);
+    });
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  reader(): DockerReader {
+    const { port } = this.server.address() as AddressInfo;
+    const fake = {
+      openLogStream: (id: string, o: { since: Position; follow: boolean }) => new Promise<IncomingMessage>((resolve, reject) => {
+        // A fresh connection per stream, as a follow stream never returns its socket to a pool.
+        get({ host: '127.0.0.1', port, path: `/containers/${id}/logs?since=${o.since.sinceMs}`, agent: false }, resolve).on('error', reject);
+      }),
+    };
+    return fake as unknown as DockerReader;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const waitUntil = async (what: string, condition: () => boolean): Promise<void> => {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+describe('ContainerStream', () => {
+  const fake = new FakeLogServer();
+  before(() => fake.listen());
+  after(() => fake.close());
+
+  function stream(collector: Collector, position: Position = { sinceMs: 0, skip: 0 }, metrics = new CapturerMetrics({ defaultMetrics: false })): ContainerStream {
+    return new ContainerStream({ reader: fake.reader(), container: CONTAINER, position, consumer: collector, metrics, maxLineBytes: 1 << 20 });
+  }
+
+  it('hands on every line with the position after it, and drains to the end (final partial line included)', async () => {
+    fake.handler = (res) => {
+      const bytes = Buffer.concat([frame(1, TS(1), 'a\n'), frame(2, TS(1), 'b\n'), frame(1, TS(2), 'c\n'), frame(1, TS(3), 'tail without newline')]);
+      // Split across writes at awkward places: frames do not align with chunks.
+      res.write(bytes.subarray(0, 5));
+      res.write(bytes.subarray(5, 50));
+      res.end(bytes.subarray(50));
+    };
+    const collector = new Collector();
+    const s = stream(collector);
+    await s.open();
+    assert.deepEqual(await s.done, { kind: 'ended' });
+    assert.deepEqual(collector.texts(), ['stdout:a', 'stderr:b', 'stdout:c', 'stdout:tail without newline']);
+    assert.deepEqual(collector.lines[1]?.position, { sinceMs: Date.UTC(2026, 10, 28, 1, 0, 0, 0), skip: 2 });
+    assert.deepEqual(s.position(), { sinceMs: Date.UTC(2026, 10, 28, 1, 0, 0, 2), skip: 2 });
+    assert.equal(s.lines, 4);
+  });
+
+  it('skips the lines consumed before and still counts them into its position', async () => {
+    const base = Date.UTC(2026, 10, 28, 1, 0, 0, 0);
+    fake.handler = (res) => {
+      res.end(Buffer.concat([frame(1, TS(1), 'a\n'), frame(2, TS(1), 'b\n'), frame(1, TS(1), 'c\n'), frame(1, TS(2), 'd\n')]));
+    };
+    const collector = new Collector();
+    const s = stream(collector, { sinceMs: base + 1, skip: 2 });
+    await s.open();
+    await s.done;
+    assert.deepEqual(collector.texts(), ['stdout:c', 'stdout:d']);
+    // Never before where the stream started: base + 1 holds a, b (skipped) and c.
+    assert.deepEqual(collector.lines[0]?.position, { sinceMs: base + 1, skip: 3 });
+    assert.deepEqual(s.position(), { sinceMs: base + 1, skip: 4 });
+  });
+
+  it('keeps its start position while closed in the middle of the skipped lines', async () => {
+    const start = { sinceMs: Date.UTC(2026, 10, 28, 1, 0, 0, 0), skip: 5 };
+    fake.handler = (res) => res.write(Buffer.concat([frame(1, TS(0), 'a\n'), frame(1, TS(1), 'b\n')])); // then idle
+    const collector = new Collector();
+    const s = stream(collector, start);
+    await s.open();
+    await waitUntil('bytes', () => s.bytes > 0);
+    await s.close();
+    assert.deepEqual(s.position(), start);
+    assert.equal(collector.lines.length, 0);
+  });
+
+  it('close() of an idle follow stream destroys response and socket, removes its listeners, and resolves after close', async () => {
+    let serverRes: ServerResponse | undefined;
+    fake.handler = (res) => {
+      serverRes = res;
+      res.write(Buffer.concat([frame(1, TS(1), 'one\n'), frame(1, TS(2), 'partial, never fin')]));
+    };
+    const metrics = new CapturerMetrics({ defaultMetrics: false });
+    const collector = new Collector();
+    const responses: IncomingMessage[] = [];
+    const EVENTS = ['data', 'end', 'error', 'close'] as const;
+    const ownListeners: number[] = []; // Node's http client has listeners of its own
+    const reader = fake.reader();
+    const recording = { openLogStream: async (id: string, o: { since: Position; follow: boolean }) => {
+      const r = await reader.openLogStream(id, o);
+      responses.push(r);
+      ownListeners.push(...EVENTS.map((event) => r.listenerCount(event)));
+      return r;
+    } } as unknown as DockerReader;
+    const s = new ContainerStream({ reader: recording, container: CONTAINER, position: { sinceMs: 0, skip: 0 }, consumer: collector, metrics, maxLineBytes: 1 << 20 });
+    await s.open();
+    await waitUntil('the first line', () => collector.lines.length === 1);
+    assert.equal((await metrics.streamsActive.get()).values[0]?.value, 1);
+    const response = responses[0] as IncomingMessage;
+    const socket = response.socket;
+    assert.deepEqual(await s.close(), { kind: 'closed' });
+    assert.equal(response.destroyed, true);
+    assert.equal(socket.destroyed, true);
+    assert.equal(socket.closed, true);
+    assert.deepEqual(EVENTS.map((event) => response.listenerCount(event)), ownListeners, 'a listener of ours was left on the response');
+    assert.equal(response.listenerCount('data'), 0);
+    assert.equal((await metrics.streamsActive.get()).values[0]?.value, 0);
+    // The partial line was dropped (it is re-read from the position), not emitted.
+    assert.deepEqual(collector.texts(), ['stdout:one']);
+    await waitUntil('the server to see the connection closed', () => serverRes?.destroyed === true || serverRes?.socket === null);
+    assert.equal(s.isOpen, false);
+  });
+
+  it('close() while still connecting leaves nothing behind', async () => {
+    fake.handler = (res) => res.write(frame(1, TS(1), 'x\n'));
+    const collector = new Collector();
+    const s = stream(collector);
+    const opening = s.open();
+    const closing = s.close();
+    await opening;
+    assert.deepEqual(await closing, { kind: 'closed' });
+    assert.equal(collector.lines.length, 0);
+  });
+
+  it('reports a dropped connection as an error, never throws', async () => {
+    fake.handler = (res) => {
+      res.write(frame(1, TS(1), 'a\n'));
+      setTimeout(() => res.socket?.destroy(), 20);
+    };
+    const collector = new Collector();
+    const s = stream(collector);
+    await s.open();
+    const outcome = await s.done;
+    assert.equal(outcome.kind, 'error');
+    assert.deepEqual(collector.texts(), ['stdout:a']);
+  });
+
+  it('pause() stops reading and resume() continues', async () => {
+    let serverRes: ServerResponse | undefined;
+    fake.handler = (res) => {
+      serverRes = res;
+      res.write(frame(1, TS(1), 'first\n'));
+    };
+    const collector = new Collector();
+    const s = stream(collector);
+    await s.open();
+    await waitUntil('first', () => collector.lines.length === 1);
+    s.pause();
+    serverRes?.write(frame(1, TS(2), 'second\n'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(collector.lines.length, 1, 'read while paused');
+    s.resume();
+    await waitUntil('second', () => collector.lines.length === 2);
+    serverRes?.end();
+    assert.deepEqual(await s.done, { kind: 'ended' });
+  });
+});

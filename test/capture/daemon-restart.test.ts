@@ -1,0 +1,47 @@
+// A daemon restart mid-run (its own private dockerd, never the shared one): capture notices,
+// backs off, comes back by itself, and the oracle still holds for every line the daemon kept.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type Docker from 'dockerode';
+import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName, waitForExit } from '../support/docker.js';
+import { RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitFor, waitUntilDrained } from './capture-harness.js';
+
+describe('daemon restart (private daemon)', () => {
+  it('resumes by itself after dockerd restarts and loses no line the daemon kept', { timeout: 300_000 }, async (t) => {
+    if (!(await requireDocker(t))) return; // the same prerequisites as the shared daemon
+    const daemon = await startPrivateDaemon('capture-restart');
+    const containers: Docker.Container[] = [];
+    let under: Awaited<ReturnType<typeof startEngine>> | undefined;
+    const docker = testDocker(daemon.host);
+    try {
+      const run = uniqueName('restart');
+      under = await startEngine(captureConfig(run, { rotationIntervalMs: 500 }, daemon.host));
+      const engine = under.engine;
+      for (let i = 0; i < 3; i += 1) {
+        containers.push(await runContainer(docker, {
+          name: uniqueName(`restart${i}`),
+          labels: { [RUN_LABEL]: run },
+          script: `i=0; while [ $i -lt 150 ]; do echo "c${i} out $i"; echo "c${i} err $i" >&2; i=$((i+1)); sleep 0.02; done`,
+        }));
+      }
+      await waitFor('every container is being captured', () => engine.status().containers.filter((c) => c.lines > 0).length === 3);
+
+      await daemon.restart(); // kills the containers (no live-restore)
+      await waitFor('capture reconnected to the restarted daemon', () => engine.dockerHealth().ok, 60_000);
+      // Run them again: more lines in the same log files, read from the positions kept in memory.
+      for (const container of containers) await container.start();
+      for (const container of containers) assert.equal(await waitForExit(container), 0);
+      await waitUntilDrained(engine, containers.map((c) => c.id), 120_000);
+
+      let total = 0;
+      for (const container of containers) total += await assertMatchesDaemon(docker, under.consumer, container.id);
+      const status = engine.status();
+      t.diagnostic(`${total} lines across 3 containers; states ${status.containers.map((c) => c.state).join(',')}`);
+      assert.ok(total >= 3 * 2 * 150, `expected the second run's lines at least, got ${total}`);
+    } finally {
+      await under?.close();
+      await Promise.all(containers.map((c) => removeQuietly(c)));
+      await daemon.stop();
+    }
+  });
+});
