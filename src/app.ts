@@ -77,11 +77,14 @@ export async function startCapturer(config: CapturerConfig, logger: Logger): Pro
 
 /** Runs the capturer until SIGTERM/SIGINT; resolves to the process exit code. */
 export async function runCapturer(config: CapturerConfig, logger: Logger): Promise<number> {
-  const capturer = await startCapturer(config, logger);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listen for signals before anything starts: lines flow as soon as the first stream opens,
+  // and a SIGTERM during start-up must still end in a clean, flushed stop.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  const capturer = await startCapturer(config, logger);
+  const signal = await signalled;
   logger.info({ signal, grace_ms: config.shutdown.gracePeriodMs }, 'shutting down: flushing what is buffered');
   const exitAtOnce = (second: NodeJS.Signals): void => {
     logger.warn({ signal: second }, 'second signal: exiting at once; unacknowledged lines will be read again on the next start');

@@ -4,6 +4,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export type ComponentName = 'docker' | 'sink' | 'checkpoint' | 'server';
 
+/** Reasons the delivery pipeline counts; other HTTP statuses appear as `http_<status>` when they happen. */
+export const SEND_ERROR_REASONS = ['connection', 'timeout', 'too_large', 'rejected', 'config_error', 'http_429', 'http_500', 'http_502', 'http_503', 'http_504'] as const;
+
 export class CapturerMetrics {
   readonly registry = new Registry();
 
@@ -33,6 +36,10 @@ export class CapturerMetrics {
     }
     for (const component of ['docker', 'sink', 'checkpoint', 'server'] as const) this.componentHealth.set({ component }, 0);
     this.streamsPaused.set(0);
+    // Known label values start at 0, so a series exists (and rate() works) before the first event.
+    for (const stream of ['stdout', 'stderr'] as const) this.linesRead.inc({ stream }, 0);
+    for (const reason of SEND_ERROR_REASONS) this.sendErrors.inc({ reason }, 0);
+    for (const result of ['ok', 'error'] as const) this.checkpointWrites.inc({ result }, 0);
   }
 
   setHealth(component: ComponentName, healthy: boolean): void {

@@ -1,0 +1,188 @@
+// Issue #5: /metrics during a capture with rotations, and /readyz following the receiver and the
+// Docker daemon down and back.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { freePort, startCapturerProcess, waitFor, writeConfig } from '../support/capturer-process.js';
+import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName } from '../support/docker.js';
+import { startStandInReceiver } from '../support/stand-in-receiver.js';
+
+/** Parses Prometheus text into `name{labels}` -> value. */
+function parseMetrics(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const space = line.lastIndexOf(' ');
+    values.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return values;
+}
+
+const metric = (values: Map<string, number>, name: string): number => {
+  let total = 0;
+  let found = false;
+  for (const [key, value] of values) {
+    if (key === name || key.startsWith(`${name}{`)) {
+      total += value;
+      found = true;
+    }
+  }
+  assert.ok(found, `metric ${name} is exported`);
+  return total;
+};
+
+async function get(url: string): Promise<{ status: number; text: string }> {
+  const response = await fetch(url);
+  return { status: response.status, text: await response.text() };
+}
+
+describe('operations surface', () => {
+  it('/metrics shows rotations, open streams, lines, lag and every named metric', async (t) => {
+    const docker = await requireDocker(t);
+    if (!docker) return;
+    const run = uniqueName('metrics');
+    const receiver = await startStandInReceiver({ kind: 'vector' });
+    const stateDir = mkdtempSync(join(tmpdir(), 'lc-state-'));
+    const containers = await Promise.all([0, 1, 2].map((n) => runContainer(docker, {
+      labels: { 'lct.run': run },
+      script: `i=0; while [ $i -lt 600 ]; do echo "c${n} line $i"; echo "c${n} err $i" >&2; i=$((i+1)); usleep 20000; done`,
+    })));
+    // A backlog (the capturer starts 3 s late) behind a slow receiver: lag starts high and must fall.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    receiver.delayReplies(300);
+    const port = await freePort();
+    const capturer = startCapturerProcess(['--config', writeConfig({
+      capture: { rotation_interval: '200ms' },
+      filters: { include_labels: [`lct.run=${run}`] },
+      sink: { type: 'vector', url: receiver.url, batch: { linger: '50ms', max_events: 20 } },
+      checkpoint: { state_dir: stateDir },
+      server: { listen: `127.0.0.1:${port}` },
+      log: { level: 'warn' },
+    })]);
+    t.after(async () => {
+      capturer.kill('SIGKILL');
+      await Promise.all(containers.map(removeQuietly));
+      await receiver.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor('/readyz 200', async () => ((await get(`${base}/readyz`)).status === 200 ? true : undefined));
+
+    const lagSamples: number[] = [];
+    const scrape = async (): Promise<Map<string, number>> => parseMetrics((await get(`${base}/metrics`)).text);
+    const values = await waitFor('several rotations and lines', async () => {
+      const v = await scrape();
+      lagSamples.push(metric(v, 'log_capturer_container_lag_seconds'));
+      return metric(v, 'log_capturer_container_stream_rotations_total') >= 6 && metric(v, 'log_capturer_events_sent_total') > 100 ? v : undefined;
+    }, 60_000, 250);
+
+    for (const name of [
+      'log_capturer_container_streams_active', 'log_capturer_container_stream_rotations_total', 'log_capturer_component_health',
+      'log_capturer_containers_watched', 'log_capturer_lines_read_total', 'log_capturer_bytes_read_total',
+      'log_capturer_events_sent_total', 'log_capturer_send_errors_total', 'log_capturer_retries_total',
+      'log_capturer_dead_letter_events_total', 'log_capturer_buffer_bytes', 'log_capturer_streams_paused',
+      'log_capturer_request_duration_seconds_count', 'log_capturer_container_lag_seconds',
+      'log_capturer_partial_lines_merged_total', 'log_capturer_lines_truncated_total',
+      'log_capturer_process_open_fds', 'log_capturer_nodejs_heap_size_used_bytes', 'log_capturer_nodejs_eventloop_lag_seconds',
+      'log_capturer_nodejs_active_handles_total',
+    ]) metric(values, name);
+
+    assert.equal(metric(values, 'log_capturer_containers_watched'), 3);
+    assert.ok(metric(values, 'log_capturer_lines_read_total') >= metric(values, 'log_capturer_events_sent_total'));
+    assert.ok(metric(values, 'log_capturer_bytes_read_total') > 0);
+    assert.equal(values.get('log_capturer_component_health{component="docker"}'), 1);
+    assert.equal(values.get('log_capturer_component_health{component="sink"}'), 1);
+    assert.ok(metric(values, 'log_capturer_request_duration_seconds_count') > 0);
+
+    // Streams active equals the streams /status reports open.
+    const status = JSON.parse((await get(`${base}/status`)).text) as { capture: { containers: Array<{ state: string }> } };
+    const active = metric(await scrape(), 'log_capturer_container_streams_active');
+    const streaming = status.capture.containers.filter((c) => c.state === 'streaming').length;
+    assert.ok(Math.abs(active - streaming) <= 1, `streams_active ${active} vs streaming ${streaming} (one may be mid-rotation)`);
+    assert.ok(active >= 1 && active <= 3);
+
+    // Lag falls as the capturer catches up, while the containers are still logging.
+    receiver.delayReplies(0);
+    const caughtUp = await waitFor('lag to fall below 1 s', async () => {
+      const lag = metric(await scrape(), 'log_capturer_container_lag_seconds') / 3;
+      return lag < 1 ? lag : undefined;
+    }, 60_000, 100);
+    const highest = Math.max(...lagSamples) / 3;
+    t.diagnostic(`mean lag per container: highest ${highest.toFixed(2)} s during the backlog, ${caughtUp.toFixed(2)} s once caught up`);
+    assert.ok(highest >= 1.5, `the backlog showed as lag (highest ${highest.toFixed(2)} s)`);
+    assert.ok(caughtUp < highest, 'lag fell');
+    for (const c of containers) {
+      const info = await c.inspect();
+      assert.ok(info.State.Running, 'caught up while the containers were still logging');
+    }
+  });
+
+  it('/readyz turns 503 while the receiver is down and 200 when it is back', async (t) => {
+    const docker = await requireDocker(t);
+    if (!docker) return;
+    const run = uniqueName('ready-sink');
+    const receiver = await startStandInReceiver({ kind: 'vector' });
+    const stateDir = mkdtempSync(join(tmpdir(), 'lc-state-'));
+    const container = await runContainer(docker, { labels: { 'lct.run': run }, script: 'while true; do echo tick; usleep 50000; done' });
+    const port = await freePort();
+    const capturer = startCapturerProcess(['--config', writeConfig({
+      filters: { include_labels: [`lct.run=${run}`] },
+      sink: { type: 'vector', url: receiver.url, batch: { linger: '50ms' }, retry: { max_backoff: '500ms' } },
+      checkpoint: { state_dir: stateDir },
+      server: { listen: `127.0.0.1:${port}` },
+      log: { level: 'error' },
+    })]);
+    t.after(async () => {
+      capturer.kill('SIGKILL');
+      await removeQuietly(container);
+      await receiver.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    const readyz = `http://127.0.0.1:${port}/readyz`;
+    await waitFor('ready', async () => ((await get(readyz)).status === 200 ? true : undefined));
+    await receiver.refuseConnections();
+    const down = await waitFor('not ready while the receiver is down', async () => {
+      const r = await get(readyz);
+      return r.status === 503 ? r.text : undefined;
+    });
+    assert.match(down, /sink/);
+    await receiver.acceptConnections();
+    await waitFor('ready again', async () => ((await get(readyz)).status === 200 ? true : undefined));
+  });
+
+  it('/readyz turns 503 while the Docker daemon is down and 200 when it is back', async (t) => {
+    if (!(await requireDocker(t))) return;
+    const daemon = await startPrivateDaemon('readyz');
+    const receiver = await startStandInReceiver({ kind: 'vector' });
+    const stateDir = mkdtempSync(join(tmpdir(), 'lc-state-'));
+    const port = await freePort();
+    const capturer = startCapturerProcess(['--config', writeConfig({
+      docker: { host: daemon.host },
+      sink: { type: 'vector', url: receiver.url },
+      checkpoint: { state_dir: stateDir },
+      server: { listen: `127.0.0.1:${port}` },
+      log: { level: 'error' },
+    })]);
+    t.after(async () => {
+      capturer.kill('SIGKILL');
+      await receiver.stop();
+      await daemon.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    const docker = testDocker(daemon.host);
+    const container = await runContainer(docker, { script: 'echo one line' });
+    await container.wait();
+    const readyz = `http://127.0.0.1:${port}/readyz`;
+    await waitFor('ready', async () => ((await get(readyz)).status === 200 ? true : undefined));
+    await daemon.halt();
+    const down = await waitFor('not ready while dockerd is down', async () => {
+      const r = await get(readyz);
+      return r.status === 503 ? r.text : undefined;
+    });
+    assert.match(down, /docker/);
+    await daemon.resume();
+    await waitFor('ready again', async () => ((await get(readyz)).status === 200 ? true : undefined), 90_000);
+  });
+});
