@@ -8,6 +8,7 @@ import type { DockerReader } from '../docker/docker-reader.js';
 import { CapturerMetrics } from '../server/metrics.js';
 import type { CapturedLine, LineConsumer } from './captured-line.js';
 import { ContainerStream } from './container-stream.js';
+import { LATE_WRITE_WINDOW_MS } from './position.js';
 import type { Position } from './position.js';
 
 const CONTAINER: ContainerInfo = {
@@ -107,8 +108,10 @@ describe('ContainerStream', () => {
     await s.open();
     assert.deepEqual(await s.done, { kind: 'ended' });
     assert.deepEqual(collector.texts(), ['stdout:a', 'stderr:b', 'stdout:c', 'stdout:tail without newline']);
-    assert.deepEqual(collector.lines[1]?.position, { sinceMs: Date.UTC(2026, 10, 28, 1, 0, 0, 0), skip: 2 });
-    assert.deepEqual(s.position(), { sinceMs: Date.UTC(2026, 10, 28, 1, 0, 0, 2), skip: 2 });
+    // The position reaches back one late-write window before the newest line, counting it all.
+    const newest = Date.UTC(2026, 10, 28, 1, 0, 0, 3);
+    assert.deepEqual(collector.lines[1]?.position, { sinceMs: newest - 2 - LATE_WRITE_WINDOW_MS, skip: 2 });
+    assert.deepEqual(s.position(), { sinceMs: newest - LATE_WRITE_WINDOW_MS, skip: 4 });
     assert.equal(s.lines, 4);
   });
 

@@ -9,12 +9,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ContainerInfo } from '../docker/container-info.js';
 import type { DockerReader } from '../docker/docker-reader.js';
-import { LogFrameParser } from '../docker/log-frame-parser.js';
 import type { LogLine } from '../docker/log-line.js';
 import type { CapturerMetrics } from '../server/metrics.js';
 import type { LineConsumer } from './captured-line.js';
-import { PositionTracker } from './position.js';
 import type { Position } from './position.js';
+import { PositionedLineReader } from './positioned-line-reader.js';
 
 /** How a stream finished. `ended`: the daemon ended it (container stopped). `closed`: we closed it. */
 export type StreamOutcome =
@@ -46,10 +45,8 @@ export class ContainerStream {
   /** Resolves once the stream is over and its response is fully gone. Never rejects. */
   readonly done: Promise<StreamOutcome>;
 
-  private readonly tracker: PositionTracker;
   private readonly start: Position;
-  private toSkip: number;
-  private readonly parser: LogFrameParser;
+  private readonly reader: PositionedLineReader;
   private response: IncomingMessage | undefined;
   private socket: Socket | undefined;
   private outcome: StreamOutcome | undefined;
@@ -73,14 +70,13 @@ export class ContainerStream {
   constructor(private readonly options: ContainerStreamOptions) {
     this.container = options.container;
     this.start = { sinceMs: options.position.sinceMs, skip: options.position.skip };
-    this.toSkip = options.position.skip;
-    this.tracker = new PositionTracker(this.start);
     this.stdoutLines = options.metrics.linesRead.labels('stdout');
     this.stderrLines = options.metrics.linesRead.labels('stderr');
-    this.parser = new LogFrameParser({
+    this.reader = new PositionedLineReader({
+      start: this.start,
       tty: options.container.tty,
       maxLineBytes: options.maxLineBytes,
-      onLine: (line) => this.handleLine(line),
+      onLine: (line, position) => this.handleLine(line, position),
       onDaemonError: (message) => {
         options.metrics.daemonErrors.inc();
         options.onDaemonError?.(message);
@@ -127,8 +123,7 @@ export class ContainerStream {
 
   /** The position just after the last line this stream consumed (or where it started). */
   position(): Position {
-    // While still skipping, the tracker has seen only part of what was consumed before.
-    return this.toSkip > 0 ? { sinceMs: this.start.sinceMs, skip: this.start.skip } : this.tracker.position();
+    return this.reader.position();
   }
 
   /** TCP backpressure to dockerd: stop reading (the daemon keeps the lines in its log file). */
@@ -151,7 +146,7 @@ export class ContainerStream {
     if (!this.closing && !this.finished) {
       this.closing = true;
       this.outcome ??= { kind: 'closed' };
-      this.parser.discard();
+      this.reader.discard();
       this.destroyResponse();
     }
     // Never asked to open: nothing to wait for. (While open() is connecting, it settles `done`.)
@@ -180,26 +175,21 @@ export class ContainerStream {
     if (this.closing) return;
     this.options.metrics.bytesRead.inc(chunk.length);
     this.bytes += chunk.length;
-    this.parser.push(chunk);
+    this.reader.push(chunk);
   }
 
-  private handleLine(line: LogLine): void {
-    this.tracker.observe(line.timestamp);
-    if (this.toSkip > 0) {
-      this.toSkip -= 1; // consumed before this stream was opened
-      return;
-    }
+  private handleLine(line: LogLine, position: Position): void {
     this.lines += 1;
     this.lastTimestamp = line.timestamp;
     (line.stream === 'stdout' ? this.stdoutLines : this.stderrLines).inc();
     if (line.chunks > 1) this.options.metrics.partialLinesMerged.inc();
     if (line.truncated) this.options.metrics.linesTruncated.inc();
-    this.options.consumer.accept({ container: this.container, line, position: this.tracker.position() });
+    this.options.consumer.accept({ container: this.container, line, position });
   }
 
   private handleEnd(): void {
     if (this.closing || this.outcome) return;
-    this.parser.end(); // the final line may lack its `\n`
+    this.reader.end(); // the final line may lack its `\n`
     this.outcome = { kind: 'ended' };
   }
 

@@ -43,7 +43,7 @@ describe('position', () => {
       T(base + 5, 0), T(base + 5, 0), T(base + 4, 100), T(base + 6, 0), T(base + 6, 0), T(base + 9, 1),
     ];
     for (let consumed = 0; consumed <= lines.length; consumed += 1) {
-      const rest = resumeFrom(lines, consumed, new PositionTracker());
+      const rest = resumeFrom(lines, consumed, new PositionTracker(BEGINNING, 1));
       assert.deepEqual(rest, lines.slice(consumed), `after ${consumed} lines`);
     }
   });
@@ -72,5 +72,57 @@ describe('position', () => {
     assert.deepEqual(tracker.position(), start);
     tracker.observe(T(start.sinceMs, 10));
     assert.deepEqual(tracker.position(), { sinceMs: start.sinceMs, skip: 1 });
+  });
+});
+
+describe('position with lines written late', () => {
+  it('tolerates a line landing in the file up to the window behind newer ones', () => {
+    const base = Date.UTC(2026, 10, 28, 4, 30, 0, 0);
+    // stdout writes a burst stamped over 6 ms while a stderr line stamped at its start waits.
+    const lines = [T(base, 0), T(base + 1, 0), T(base + 3, 0), T(base + 6, 0), T(base, 500), T(base + 7, 0)];
+    for (let consumed = 0; consumed <= lines.length; consumed += 1) {
+      assert.deepEqual(resumeFrom(lines, consumed, new PositionTracker()), lines.slice(consumed), `after ${consumed}`);
+    }
+    // With a 1 ms window the late line is lost when the stream closes just before it.
+    assert.notDeepEqual(resumeFrom(lines, 4, new PositionTracker(BEGINNING, 1)), lines.slice(4));
+  });
+
+  it('slides the window over gaps longer than the window', () => {
+    const base = Date.UTC(2026, 10, 28, 4, 31, 0, 0);
+    const lines = [T(base, 0), T(base, 1), T(base + 10_000, 0), T(base + 10_000, 0), T(base + 10_100, 0), T(base + 30_000, 5)];
+    for (let consumed = 0; consumed <= lines.length; consumed += 1) {
+      assert.deepEqual(resumeFrom(lines, consumed, new PositionTracker()), lines.slice(consumed), `after ${consumed}`);
+    }
+  });
+});
+
+describe('position with a partial line pending', () => {
+  it('does not pass an unfinished line, and counts what completed after it', () => {
+    const base = Date.UTC(2026, 10, 28, 4, 0, 0, 0);
+    // File order: a, b (stdout); L (stderr, 3 frames) interleaved with c, d (stdout, 5 ms later).
+    const a = T(base, 1);
+    const b = T(base + 1, 1);
+    const longLine = T(base + 1, 500);
+    const c = T(base + 6, 0);
+    const d = T(base + 7, 0);
+    // The parser emits a line when its last frame arrives: a, b, c, d, then L.
+    const emitted = [a, b, c, d, longLine];
+    const tracker = new PositionTracker(BEGINNING, 1); // a 1 ms late-write window keeps the numbers small
+    tracker.observe(a);
+    tracker.observe(b);
+    tracker.pin(longLine); // L's first frame arrived
+    tracker.observe(c);
+    tracker.observe(d);
+    // Closed now, with L unfinished: reopening must bring L, and only L, back.
+    const p = tracker.position();
+    assert.ok(p.sinceMs <= timestampMs(longLine), 'since does not pass the unfinished line');
+    assert.deepEqual(emitted.filter((ts) => timestampMs(ts) >= p.sinceMs).slice(p.skip), [longLine]);
+    // Without the pin, the window would have moved past L and it would be lost.
+    const unpinned = new PositionTracker(BEGINNING, 1);
+    [a, b, c, d].forEach((ts) => unpinned.observe(ts));
+    assert.deepEqual(emitted.filter((ts) => timestampMs(ts) >= unpinned.position().sinceMs).slice(unpinned.position().skip), []);
+    tracker.unpin();
+    tracker.observe(longLine);
+    assert.deepEqual(tracker.position(), { sinceMs: base + 6, skip: 2 });
   });
 });

@@ -11,12 +11,13 @@
 // Because we consume lines in file order, the consumed lines with timestamp >= since are exactly
 // the first `skip` lines that the reopened stream returns, for ANY choice of `since`. So skipping
 // them is exact. The choice of `since` only matters for lines the daemon wrote out of timestamp
-// order (its stdout and stderr copiers stamp lines before they take the file lock, so a line can
-// land in the file a few microseconds "late"): a not-yet-consumed line older than `since` would
-// be filtered out by the daemon. So `since` is not the newest timestamp but the start of the
-// millisecond before it, which tolerates up to a millisecond of such skew, and `skip` counts the
-// consumed lines of those two milliseconds. This is the issue's "(last timestamp, lines at that
-// timestamp)" generalised by a one-millisecond margin; it costs re-reading at most ~2 ms of lines.
+// order: its stdout and stderr copiers stamp a line before they take the file lock, so while one
+// copier writes a burst, a line of the other stream stamped earlier lands in the file "late"
+// (measured here: 5 ms behind a 2,000-line printf). A not-yet-consumed line older than `since`
+// would be filtered out by the daemon. So `since` is not the newest timestamp but
+// LATE_WRITE_WINDOW_MS before it, and `skip` counts the consumed lines of that window (one
+// counter per millisecond). This is the issue's "(last timestamp, lines at that timestamp)"
+// generalised by a margin; it costs re-reading one window of lines at each reopening.
 
 /** Where to reopen a container's log stream. Plain data: it is persisted in positions.json. */
 export interface Position {
@@ -27,6 +28,9 @@ export interface Position {
 }
 
 export const BEGINNING: Position = Object.freeze({ sinceMs: 0, skip: 0 });
+
+/** How far back a line may land in the file behind a newer one and still never be lost. */
+export const LATE_WRITE_WINDOW_MS = 250;
 
 /** `since` for the Docker API: `SECONDS.NANOSECONDS` as a string (a JS number cannot hold ns). */
 export function sinceParam(position: Position): string {
@@ -59,39 +63,99 @@ export function comparePositions(a: Position, b: Position): number {
 export class PositionTracker {
   private currentKey = '';
   private currentMs = -1;
-  private currentCount = 0;
-  private previousCount = 0;
+  /** Lines consumed per millisecond of the window [currentMs - window, currentMs], as a ring. */
+  private readonly counts: Uint32Array;
+  /** Sum of `counts`: the consumed lines with timestamp >= currentMs - window. */
+  private windowCount = 0;
+  /** While a partial line is being assembled: the position may not pass its timestamp (see pin()). */
+  private pinnedMs = -1;
+  private pinnedKey = '';
+  private pinnedCount = 0;
+  /** Lines observed at or after the start's since (the daemon sends no others). */
+  private countFromStart = 0;
+  private readonly startKey: string;
 
-  /** @param start the position the stream was opened at. */
-  constructor(private readonly start: Position = BEGINNING) {}
+  /**
+   * @param start the position the stream was opened at.
+   * @param windowMs how late a line may be written and still be counted (tests may shrink it).
+   */
+  constructor(private readonly start: Position = BEGINNING, private readonly windowMs = LATE_WRITE_WINDOW_MS) {
+    this.counts = new Uint32Array(windowMs + 1);
+    this.startKey = start.sinceMs > 0 ? new Date(start.sinceMs).toISOString().slice(0, 23) : '';
+  }
 
   /** Records that the line with this timestamp was consumed. */
   observe(timestamp: string): void {
     const key = timestamp.slice(0, 23); // `YYYY-MM-DDTHH:MM:SS.mmm`: the millisecond
+    if (this.pinnedMs >= 0 && key >= this.pinnedKey) this.pinnedCount += 1;
+    if (key >= this.startKey) this.countFromStart += 1;
     if (key === this.currentKey) {
-      this.currentCount += 1;
+      (this.counts[this.currentMs % this.counts.length] as number) += 1;
+      this.windowCount += 1;
       return;
     }
-    this.observeNewMillisecond(key, timestampMs(timestamp));
+    this.observeOtherMillisecond(key, timestampMs(timestamp));
   }
 
-  private observeNewMillisecond(key: string, ms: number): void {
+  private observeOtherMillisecond(key: string, ms: number): void {
+    const size = this.counts.length;
     if (ms > this.currentMs) {
-      this.previousCount = ms === this.currentMs + 1 ? this.currentCount : 0;
+      // The window slides forward: the milliseconds it leaves are forgotten.
+      const leaving = this.currentMs < 0 ? 0 : Math.min(ms - this.currentMs, size);
+      for (let i = 1; i <= leaving; i += 1) {
+        const slot = (this.currentMs + i) % size; // the slot of ms (currentMs + i) - size
+        this.windowCount -= this.counts[slot] as number;
+        this.counts[slot] = 0;
+      }
       this.currentKey = key;
       this.currentMs = ms;
-      this.currentCount = 1;
-    } else if (ms === this.currentMs - 1) {
-      this.previousCount += 1; // written late, but still inside the window
+    } else if (ms < this.currentMs - this.windowMs) {
+      return; // older than the window: the daemon's `since` will not return it again
     }
-    // Older still: the daemon's `since` will not return it again, so it needs no counting.
+    (this.counts[ms % size] as number) += 1; // this millisecond, or a line written late
+    this.windowCount += 1;
+  }
+
+  /** Consumed lines with timestamp >= ms, for ms inside the window. */
+  private countFrom(ms: number): number {
+    if (this.currentMs < 0) return 0;
+    let total = 0;
+    for (let m = Math.max(ms, this.currentMs - this.windowMs); m <= this.currentMs; m += 1) total += this.counts[m % this.counts.length] as number;
+    return total;
+  }
+
+  /**
+   * A line with this timestamp has begun (its first 16 KiB frame arrived) but is not complete.
+   * Lines of the other stream may complete meanwhile and move the window past it; if the stream
+   * were closed then, reopening there would filter the unfinished line out. So until unpin(),
+   * position() reaches back no later than the millisecond before it, counting from there.
+   * Call it before observing any line that completes after the partial one began.
+   */
+  pin(timestamp: string): void {
+    if (this.pinnedMs >= 0) return; // the oldest pending line pinned it already
+    // Counts are held for the window only; a partial line older than that was written out of
+    // order by more than the window tolerates anyway. Before any line was observed (a reopened
+    // stream whose first frame is a partial) the count is 0: the lines skipped at the start are
+    // observed, and counted, as they come.
+    const ms = Math.max(timestampMs(timestamp) - 1, this.currentMs - this.windowMs, this.start.sinceMs);
+    this.pinnedMs = ms;
+    this.pinnedKey = new Date(ms).toISOString().slice(0, 23);
+    this.pinnedCount = this.countFrom(ms);
+  }
+
+  /** No partial line is pending any more. */
+  unpin(): void {
+    this.pinnedMs = -1;
   }
 
   /** Where to reopen so the next line read is the first one not yet observed. */
   position(): Position {
     if (this.currentMs < 0) return { sinceMs: this.start.sinceMs, skip: this.start.skip };
+    const windowStart = this.currentMs - this.windowMs;
+    if (this.pinnedMs >= 0 && this.pinnedMs < Math.max(windowStart, this.start.sinceMs)) return { sinceMs: this.pinnedMs, skip: this.pinnedCount };
     // Never reach back before where this stream started: lines older than the start were
     // deliberately not read (initial_position: end), and every line we did read is >= start.
-    return { sinceMs: Math.max(this.currentMs - 1, this.start.sinceMs), skip: this.previousCount + this.currentCount };
+    if (this.start.sinceMs > windowStart) return { sinceMs: this.start.sinceMs, skip: this.countFromStart };
+    return { sinceMs: windowStart, skip: this.windowCount };
   }
 }

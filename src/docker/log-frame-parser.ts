@@ -143,6 +143,17 @@ export class LogFrameParser {
   }
 
   /**
+   * Timestamp of the oldest line begun but not yet emitted (a partial line, or a frame cut by a
+   * chunk boundary), or undefined. Positions must not pass it: see PositionTracker.pin().
+   */
+  get oldestPendingTimestamp(): string | undefined {
+    const out = this.stdout.chunks > 0 ? this.stdout : undefined;
+    const err = this.stderr.chunks > 0 ? this.stderr : undefined;
+    if (out && err) return out.startedAt <= err.startedAt ? out.timestamp : err.timestamp;
+    return (out ?? err)?.timestamp;
+  }
+
+  /**
    * Feeds the next bytes of the stream, split anywhere. The parser may keep views into `chunk`
    * (no copy), so the caller must not modify it afterwards (Node's stream chunks are never reused).
    */
@@ -499,8 +510,9 @@ export class LogFrameParser {
     const length = line.totalBytes - dropTail;
     const keep = Math.min(length, this.maxLineBytes);
     const joined = line.parts.length === 1 ? (line.parts[0] as Buffer) : Buffer.concat(line.parts, line.keptBytes);
-    this.onLine({ timestamp: line.timestamp, stream, message: joined.subarray(0, keep), truncated: length > keep, chunks: line.chunks });
-    line.reset();
+    const complete: LogLine = { timestamp: line.timestamp, stream, message: joined.subarray(0, keep), truncated: length > keep, chunks: line.chunks };
+    line.reset(); // before onLine: a complete line is no longer pending (oldestPendingTimestamp)
+    this.onLine(complete);
   }
 
   // --- resynchronisation ---------------------------------------------------------------------

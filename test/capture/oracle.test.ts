@@ -36,6 +36,12 @@ const SCENARIOS: Scenario[] = [
     script: 'for b in 1 2 3; do printf "burst line %s\\n" $(seq 1 2000); printf "err burst %s\\n" $(seq 1 200) >&2; sleep 0.2; done',
   },
   {
+    // Long stderr lines arrive in 16 KiB frames while stdout lines a few ms newer complete in
+    // between: a rotation then must not move the position past the unfinished stderr line.
+    name: 'interleaved-partials',
+    script: '(for i in $(seq 1 8); do head -c 20000 /dev/zero | tr "\\0" L; sleep 0.3; echo " long $i"; done) >&2 & for i in $(seq 1 1000); do echo "short $i"; usleep 2000; done; wait',
+  },
+  {
     name: 'binary',
     script: 'for i in 1 2 3 4 5; do printf "bad \\377\\376 utf8 \\000 nul \\001\\002\\033[0m\\n"; dd if=/dev/urandom bs=1024 count=48 2>/dev/null; echo; sleep 0.1; done',
   },
