@@ -386,6 +386,10 @@ export class CaptureEngine implements CaptureFlow {
   private async run(c: TrackedContainer): Promise<void> {
     const backoff = new RetryBackoff(this.backoffOptions);
     let slot: PoolSlot | undefined;
+    // dockerd (seen on 20.10) may end a follow stream when the container stops BEFORE sending its
+    // last entry (e.g. the unfinished text of a killed container): a stopped container counts as
+    // read to the end only after one more stream, opened once it was stopped, ended too.
+    let drainedAfterStop = false;
     try {
       for (;;) {
         if (this.stopping || c.destroyed) return; // a destroyed container's log is gone with it
@@ -491,6 +495,7 @@ export class CaptureEngine implements CaptureFlow {
           continue;
         }
         if (running || c.startSignals !== signalsAtOpen) {
+          drainedAfterStop = false;
           // Still running: the daemon hiccupped. Back off only if it keeps ending with nothing new.
           if (stream.lines === 0) {
             this.pool.release(slot);
@@ -499,6 +504,10 @@ export class CaptureEngine implements CaptureFlow {
           } else {
             backoff.reset();
           }
+          continue;
+        }
+        if (!drainedAfterStop) {
+          drainedAfterStop = true;
           continue;
         }
         this.setState(c, 'stopped');
