@@ -1,5 +1,6 @@
 // Wires docker -> capture -> ship -> server, and runs until a signal.
 import { CaptureEngine } from './capture/capture-engine.js';
+import { EXIT_SECOND_SIGNAL } from './cli/exit-codes.js';
 import type { CapturerConfig } from './config/capturer-config.js';
 import { DockerReader } from './docker/docker-reader.js';
 import { CheckpointStore } from './ship/checkpoint-store.js';
@@ -88,7 +89,7 @@ export async function runCapturer(config: CapturerConfig, logger: Logger): Promi
   logger.info({ signal, grace_ms: config.shutdown.gracePeriodMs }, 'shutting down: flushing what is buffered');
   const exitAtOnce = (second: NodeJS.Signals): void => {
     logger.warn({ signal: second }, 'second signal: exiting at once; unacknowledged lines will be read again on the next start');
-    process.exit(130);
+    process.exit(EXIT_SECOND_SIGNAL);
   };
   process.once('SIGTERM', exitAtOnce);
   process.once('SIGINT', exitAtOnce);

@@ -277,7 +277,7 @@ export class CaptureEngine implements CaptureFlow {
     const selection = this.selector.select(info);
     if (!selection.selected) {
       this.ignored.set(id, info.name);
-      this.logger.debug({ containerId: id, name: info.name, reason: selection.reason }, 'capture: container not selected');
+      this.logger.debug({ containerId: id, container_name: info.name, reason: selection.reason }, 'capture: container not selected');
       return;
     }
     const c: TrackedContainer = {
@@ -299,7 +299,7 @@ export class CaptureEngine implements CaptureFlow {
     this.tracked.set(id, c);
     this.watchedCount += 1;
     this.metrics.containersWatched.set(this.watchedCount);
-    this.logger.info({ containerId: id, name: info.name, position: c.position }, 'capture: following container');
+    this.logger.info({ containerId: id, container_name: info.name, position: c.position }, 'capture: following container');
     this.ensureRunner(c);
   }
 
@@ -417,7 +417,7 @@ export class CaptureEngine implements CaptureFlow {
           consumer: this.consumer,
           metrics: this.metrics,
           maxLineBytes: this.config.capture.maxLineBytes,
-          onDaemonError: (message) => this.logger.warn({ containerId: c.info.id, name: c.info.name, daemonError: message }, 'capture: the daemon reported an error in a log stream'),
+          onDaemonError: (message) => this.logger.warn({ containerId: c.info.id, container_name: c.info.name, daemonError: message }, 'capture: the daemon reported an error in a log stream'),
         });
         c.stream = stream;
         try {
@@ -524,7 +524,7 @@ export class CaptureEngine implements CaptureFlow {
     this.setState(c, 'unreadable');
     this.metrics.unreadableContainers.inc();
     this.logger.warn(
-      { containerId: c.info.id, name: c.info.name, logDriver: c.info.logDriver, err: error.message },
+      { containerId: c.info.id, container_name: c.info.name, logDriver: c.info.logDriver, err: error.message },
       'capture: this container\'s log driver cannot be read; it will not be captured (use json-file, local, or enable dual logging)',
     );
   }

@@ -21,13 +21,17 @@ describe('stream pool (real daemon)', () => {
       if (pool.waiting > 0) sawWaiters = true;
     }, 20);
     try {
+      // Created first and started together: on a loaded machine, creating them one by one could
+      // take longer than they run, and then they would never compete for slots.
       for (let i = 0; i < 30; i += 1) {
         containers.push(await runContainer(docker, {
           name: uniqueName(`pool${i}`),
           labels: { [RUN_LABEL]: run },
-          script: `for r in $(seq 1 15); do printf "c${i} r$r %s\\n" $(seq 1 40); echo "c${i} err $r" >&2; sleep 0.1; done`,
+          script: `for r in $(seq 1 15); do printf "c${i} r$r %s\\n" $(seq 1 40); echo "c${i} err $r" >&2; sleep 0.2; done`,
+          start: false,
         }));
       }
+      await Promise.all(containers.map((c) => c.start()));
       // Every container is served while others still run: nobody waits for everyone else to end.
       await waitFor('every container got a turn', () => under.engine.status().containers.filter((c) => c.lines > 0).length === 30);
       for (const container of containers) assert.equal(await waitForExit(container), 0);
