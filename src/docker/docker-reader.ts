@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { inspect } from 'node:util';
 import Docker from 'dockerode';
 import type { DockerConfig } from '../config/capturer-config.js';
 import { sinceParam } from '../capture/position.js';
@@ -118,6 +119,11 @@ export class DockerReader {
   constructor(config: DockerConfig) {
     const endpoint = endpointFor(config);
     this.agent = endpoint.agent;
+    // docker-modem formats every request's options with util.inspect({ showHidden, depth: null })
+    // even when its debug output is off, and the options hold this agent, so every call walked
+    // every open socket: with 50 log streams, 2.5 MB of text and ~200 ms of CPU per request,
+    // enough to starve the event loop under rotation. A fixed description keeps it constant.
+    Object.defineProperty(this.agent, inspect.custom, { value: () => 'DockerReader agent' });
     this.requestTimeoutMs = config.requestTimeoutMs;
     // dockerode hands its options to the modem, which passes `agent` to every request.
     const options: Docker.DockerOptions & { agent: HttpAgent } = { ...endpoint.modemOptions, agent: this.agent };
