@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mainThreadProfile } from './cpu-profile-summary.js';
 import { dockerTimestampMs } from './docker-timestamp.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { parsePrometheusText } from './prometheus-text.js';
+import { parseConfigOverrides, withOverrides } from './scenario.js';
+import type { ScenarioContext } from './scenario.js';
 import { parseSize } from './size.js';
 
 void describe('dockerTimestampMs', () => {
@@ -52,5 +55,30 @@ void describe('parseSize', () => {
     assert.equal(parseSize('10MB'), 10_000_000);
     assert.equal(parseSize('512'), 512);
     assert.throws(() => parseSize('8 furlongs'), /expected a size/);
+  });
+});
+
+void describe('mainThreadProfile', () => {
+  void it('picks thread 0 (the capturer), not the tsx loader worker, whatever the listing order', () => {
+    const loader = 'CPU.20261128.025946.29727.1.002.cpuprofile';
+    const main = 'CPU.20261128.025945.29727.0.001.cpuprofile';
+    assert.equal(mainThreadProfile([loader, main, 'notes.txt']), main);
+    assert.equal(mainThreadProfile([main, loader]), main);
+    assert.equal(mainThreadProfile(['a.cpuprofile']), 'a.cpuprofile');
+    assert.equal(mainThreadProfile(['notes.txt']), undefined);
+  });
+});
+
+void describe('parseConfigOverrides', () => {
+  void it('nests dotted keys, reads numbers and booleans, and merges over a scenario config', () => {
+    const overrides = parseConfigOverrides(['sink.batch.max_events=5000', 'sink.max_in_flight=8', 'log.level=info', 'capture.follow=false']);
+    assert.deepEqual(overrides, { sink: { batch: { max_events: 5000 }, max_in_flight: 8 }, log: { level: 'info' }, capture: { follow: false } });
+    const ctx = { configOverrides: overrides } as unknown as ScenarioContext;
+    assert.deepEqual(withOverrides(ctx, { capture: { max_streams: 50 }, sink: { batch: { linger: '1s' } } }), {
+      capture: { max_streams: 50, follow: false },
+      sink: { batch: { linger: '1s', max_events: 5000 }, max_in_flight: 8 },
+      log: { level: 'info' },
+    });
+    assert.throws(() => parseConfigOverrides(['max_events=5']), /section\.key=value/);
   });
 });

@@ -70,9 +70,19 @@ export function summarizeProfile(profile: CpuProfile, top = 15): ProfileSummary 
   return { totalMs: Math.round(totalUs / 1000), byArea: entries(byArea, 20), topFunctions: entries(byFunction, top) };
 }
 
-/** Summarizes the (single) profile a capturer child left in `dir`; undefined when there is none. */
+/**
+ * The main thread's profile among those `node --cpu-prof` left in a folder. Under tsx the ESM
+ * loader runs in a worker thread, which writes a profile of its own (`CPU.<date>.<time>.<pid>.<thread>.<seq>`);
+ * the main thread is thread 0. Without a thread-0 file, the largest profile is the best guess.
+ */
+export function mainThreadProfile(names: string[]): string | undefined {
+  const profiles = names.filter((name) => name.endsWith('.cpuprofile')).sort();
+  return profiles.find((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name)) ?? profiles[0];
+}
+
+/** Summarizes the main-thread profile a capturer child left in `dir`; undefined when there is none. */
 export function summarizeProfileDir(dir: string, top = 15): ProfileSummary | undefined {
-  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
+  const file = mainThreadProfile(readdirSync(dir));
   if (!file) return undefined;
   return summarizeProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, top);
 }

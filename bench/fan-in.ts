@@ -5,7 +5,7 @@ import type { BenchContainerOptions } from './bench-docker.js';
 import { startCapturer } from './capturer-process.js';
 import { startCountingReceiver } from './counting-receiver.js';
 import { sampleCapturer } from './sampler.js';
-import { errorSummary, round, steadyWriterScript } from './scenario.js';
+import { errorSummary, round, steadyWriterScript, withOverrides } from './scenario.js';
 import type { ScenarioContext, ScenarioResult } from './scenario.js';
 
 export interface FanInOptions {
@@ -34,7 +34,7 @@ export async function runFanIn(ctx: ScenarioContext, options: FanInOptions): Pro
       dockerHost: ctx.dockerHost,
       sinkUrl: receiver.url,
       cpuProfDir: ctx.cpuProfDir,
-      config: { capture: { max_streams: options.maxStreams, rotation_interval: options.rotationInterval } },
+      config: withOverrides(ctx, { capture: { max_streams: options.maxStreams, rotation_interval: options.rotationInterval } }),
     });
     const sampler = sampleCapturer(capturer, 1000);
     try {
@@ -49,7 +49,16 @@ export async function runFanIn(ctx: ScenarioContext, options: FanInOptions): Pro
       await createBenchContainers(ctx.docker, specs);
       result.containers_started_s = round((performance.now() - startedAt) / 1000, 1);
       ctx.note(`fan-in: all started after ${result.containers_started_s} s; waiting for ${expected} lines`);
-      await receiver.waitForLines(expected, { timeoutMs: 15 * 60_000, stallMs: 120_000 });
+      try {
+        await receiver.waitForLines(expected, { timeoutMs: 15 * 60_000, stallMs: 120_000 });
+      } catch (error) {
+        // What the capturer knew when it stalled says which containers it missed and why.
+        const status = (await capturer.status().catch(() => undefined)) as { capture?: { containers?: unknown[] } } | undefined;
+        result.lines_received = receiver.lines;
+        result.containers_known_to_capturer = status?.capture?.containers?.length ?? null;
+        ctx.note(`fan-in: the capturer's stderr (tail):\n${capturer.stderrTail()}`);
+        throw error;
+      }
       const cpuUs = capturer.cpuUs() - cpuAtReady;
       const deliverySeconds = (receiver.lastAt - receiver.firstAt) / 1000;
       result.lines_received = receiver.lines;

@@ -3,12 +3,14 @@
 // table (default) or one JSON object per line (--json). Progress goes to stderr.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { testDocker } from '../test/support/docker.js';
 import { daemonVersion, ensureDaemon, removeBenchContainers } from './bench-docker.js';
 import { formatProfile, summarizeProfileDir } from './cpu-profile-summary.js';
 import { runFanIn } from './fan-in.js';
+import { parseConfigOverrides, round } from './scenario.js';
 import type { ScenarioContext, ScenarioResult } from './scenario.js';
 import { runSlowSink } from './slow-sink.js';
 import { runThroughput } from './throughput.js';
@@ -33,13 +35,15 @@ const { values } = parseArgs({
     'slow-lines': { type: 'string', default: '60000' },
     'slow-delay-ms': { type: 'string', default: '2000' },
     'slow-buffer': { type: 'string', default: '8MiB' },
+    set: { type: 'string', multiple: true },
     help: { type: 'boolean', default: false },
   },
   strict: true,
 });
 
 if (values.help) {
-  console.log(`usage: npm run bench -- [--scenario ${SCENARIOS.join('|')}]... [--json] [--cpu-prof DIR]
+  console.log(`usage: npm run bench -- [--scenario ${SCENARIOS.join('|')}]... [--json] [--cpu-prof DIR] [--set section.key=value]...
+  --set:      a capturer config override for every scenario, e.g. --set sink.batch.max_events=5000
   throughput: --lines N (1000000) --line-bytes N (100) --ceiling-runs N (2)
   fan-in:     --fan-containers N (200) --fan-rate LINES_PER_S (50) --fan-seconds N (30)
               --fan-max-streams N (50) --fan-rotation DURATION (250ms)
@@ -68,6 +72,7 @@ function printTable(result: ScenarioResult): void {
   for (const [key, value] of Object.entries(result)) if (key !== 'scenario') console.log(`  ${key.padEnd(width)}  ${String(value)}`);
 }
 
+const configOverrides = parseConfigOverrides(values.set ?? []);
 const dockerHost = await ensureDaemon();
 const docker = testDocker(dockerHost);
 const machine = { nproc: (await import('node:os')).availableParallelism(), node: process.version, dockerd: await daemonVersion(docker) };
@@ -90,7 +95,7 @@ for (const name of chosen) {
   const runId = `${name}-${randomBytes(3).toString('hex')}`;
   current = runId;
   const cpuProfDir = profileRoot ? mkdtempSync(join(profileRoot, `${name}-`)) : undefined;
-  const ctx: ScenarioContext = { docker, dockerHost, runId, cpuProfDir, note: (message) => console.error(`bench: ${message}`) };
+  const ctx: ScenarioContext = { docker, dockerHost, runId, cpuProfDir, configOverrides, note: (message) => console.error(`bench: ${message}`) };
   let result: ScenarioResult;
   try {
     if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs') });
@@ -110,7 +115,8 @@ for (const name of chosen) {
     const removed = await removeBenchContainers(docker, runId);
     ctx.note(`${name}: removed ${removed} containers`);
   }
-  result = { ...result, nproc: machine.nproc, node: machine.node, dockerd: machine.dockerd };
+  result = { ...result, nproc: machine.nproc, node: machine.node, dockerd: machine.dockerd, load_avg_1m: round(loadavg()[0] ?? Number.NaN, 2) };
+  if (values.set?.length) result.config_overrides = values.set.join(' ');
   if (result.error !== undefined || result.capturer_error !== undefined) exitCode = 1;
   if (values.json) console.log(JSON.stringify(result));
   else printTable(result);

@@ -13,6 +13,49 @@ export interface ScenarioContext {
   cpuProfDir?: string;
   /** Progress notes (stderr, so --json output on stdout stays one object per line). */
   note(message: string): void;
+  /** `--set section.key=value` overrides, applied over each scenario's own capturer config. */
+  configOverrides?: CapturerConfigSections;
+}
+
+/** Config file sections (snake_case keys, values as in the YAML file). */
+export type CapturerConfigSections = Record<string, Record<string, unknown>>;
+
+/** `a.b=c` pairs (`sink.batch.max_events=5000`) as nested config sections; values are YAML scalars. */
+export function parseConfigOverrides(pairs: string[]): CapturerConfigSections {
+  const sections: CapturerConfigSections = {};
+  for (const pair of pairs) {
+    const match = /^([a-z_]+)\.([a-z_.]+)=(.*)$/.exec(pair);
+    if (!match) throw new Error(`--set expects section.key=value, got ${pair}`);
+    const [, section, path, raw] = match as unknown as [string, string, string, string];
+    const value: unknown = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw;
+    const keys = path.split('.');
+    let target: Record<string, unknown> = (sections[section] ??= {});
+    for (const key of keys.slice(0, -1)) {
+      const next = target[key];
+      const child: Record<string, unknown> = typeof next === 'object' && next !== null ? (next as Record<string, unknown>) : {};
+      target[key] = child;
+      target = child;
+    }
+    target[keys[keys.length - 1] as string] = value;
+  }
+  return sections;
+}
+
+/** A scenario's capturer config with the run's --set overrides on top (deep merge). */
+export function withOverrides(ctx: ScenarioContext, config: CapturerConfigSections = {}): CapturerConfigSections {
+  const merged: CapturerConfigSections = { ...config };
+  for (const [section, values] of Object.entries(ctx.configOverrides ?? {})) merged[section] = deepMerge(merged[section] ?? {}, values);
+  return merged;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    const bothObjects = typeof value === 'object' && value !== null && typeof current === 'object' && current !== null;
+    out[key] = bothObjects ? deepMerge(current as Record<string, unknown>, value as Record<string, unknown>) : value;
+  }
+  return out;
 }
 
 export function round(value: number, digits = 1): number {

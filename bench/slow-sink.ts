@@ -4,7 +4,7 @@ import { createBenchContainer } from './bench-docker.js';
 import { startCapturer } from './capturer-process.js';
 import { startCountingReceiver } from './counting-receiver.js';
 import { sampleCapturer } from './sampler.js';
-import { errorSummary, fastWriterScript, round, toMiB } from './scenario.js';
+import { errorSummary, fastWriterScript, round, toMiB, withOverrides } from './scenario.js';
 import type { ScenarioContext, ScenarioResult } from './scenario.js';
 
 export interface SlowSinkOptions {
@@ -28,7 +28,7 @@ export async function runSlowSink(ctx: ScenarioContext, options: SlowSinkOptions
       dockerHost: ctx.dockerHost,
       sinkUrl: receiver.url,
       cpuProfDir: ctx.cpuProfDir,
-      config: { buffer: { max_bytes: options.bufferMaxBytes } },
+      config: withOverrides(ctx, { buffer: { max_bytes: options.bufferMaxBytes } }),
     });
     const sampler = sampleCapturer(capturer, 250);
     try {
@@ -45,6 +45,7 @@ export async function runSlowSink(ctx: ScenarioContext, options: SlowSinkOptions
         await receiver.waitForLines(options.lines, { timeoutMs: 15 * 60_000, stallMs: 120_000 });
       } catch (error) {
         arrived = false;
+        ctx.note(`slow-sink: the capturer's stderr (tail):\n${capturer.stderrTail()}`);
         result.error = error instanceof Error ? error.message : String(error);
       }
       let duplicated = 0;

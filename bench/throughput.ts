@@ -7,7 +7,7 @@ import type { CeilingResult } from './ceiling-reader.js';
 import { startCapturer } from './capturer-process.js';
 import { startCountingReceiver } from './counting-receiver.js';
 import { processCpuUs } from './proc-stats.js';
-import { errorSummary, fastWriterScript, round } from './scenario.js';
+import { errorSummary, fastWriterScript, round, withOverrides } from './scenario.js';
 import type { ScenarioContext, ScenarioResult } from './scenario.js';
 
 export interface ThroughputOptions {
@@ -55,7 +55,7 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
   const receiver = await startCountingReceiver();
   try {
     const spawnedAt = performance.now();
-    const capturer = await startCapturer({ runId: ctx.runId, dockerHost: ctx.dockerHost, sinkUrl: receiver.url, cpuProfDir: ctx.cpuProfDir });
+    const capturer = await startCapturer({ runId: ctx.runId, dockerHost: ctx.dockerHost, sinkUrl: receiver.url, cpuProfDir: ctx.cpuProfDir, config: withOverrides(ctx) });
     try {
       // The window starts when the capturer is ready (not at spawn: transpiling with tsx is not
       // capture work). Lines it delivered before then are taken out of the count.
@@ -65,7 +65,10 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
       const linesAtReady = receiver.lines;
       result.capturer_startup_s = round((readyAt - spawnedAt) / 1000, 2);
       ctx.note(`throughput: capturer ready after ${result.capturer_startup_s} s (${linesAtReady} lines already delivered)`);
-      await receiver.waitForLines(options.lines, { timeoutMs: 20 * 60_000, stallMs: 120_000 });
+      await receiver.waitForLines(options.lines, { timeoutMs: 20 * 60_000, stallMs: 120_000 }).catch((error: unknown) => {
+        ctx.note(`throughput: the capturer's stderr (tail):\n${capturer.stderrTail()}`);
+        throw error;
+      });
       const doneAt = receiver.lastAt;
       const cpuUs = capturer.cpuUs() - cpuAtReady;
       const dockerdSpent = dockerdCpuUs() - dockerdAtReady;
