@@ -33,7 +33,7 @@ describe('stream pool (real daemon)', () => {
       }
       await Promise.all(containers.map((c) => c.start()));
       // Every container is served while others still run: nobody waits for everyone else to end.
-      await waitFor('every container got a turn', () => under.engine.status().containers.filter((c) => c.lines > 0).length === 30);
+      await waitFor('every container got a turn', () => under.engine.status().containers.filter((c) => c.lines > 0).length === 30, 180_000);
       for (const container of containers) assert.equal(await waitForExit(container), 0);
       await waitUntilDrained(under.engine, containers.map((c) => c.id), 120_000);
       let total = 0;
