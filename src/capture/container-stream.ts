@@ -62,6 +62,8 @@ export class ContainerStream {
   // Per-stream, not per-line: the hot path must not allocate closures or label objects.
   private readonly stdoutLines: CounterChild;
   private readonly stderrLines: CounterChild;
+  private uncountedStdout = 0;
+  private uncountedStderr = 0;
   private readonly onData = (chunk: Buffer): void => this.handleData(chunk);
   private readonly onEnd = (): void => this.handleEnd();
   private readonly onError = (error: Error): void => this.handleError(error);
@@ -176,12 +178,23 @@ export class ContainerStream {
     this.options.metrics.bytesRead.inc(chunk.length);
     this.bytes += chunk.length;
     this.reader.push(chunk);
+    this.countLines();
+  }
+
+  // prom-client hashes the labels on every inc(): the line counters are added once per chunk
+  // (hundreds of lines) instead of once per line.
+  private countLines(): void {
+    if (this.uncountedStdout > 0) this.stdoutLines.inc(this.uncountedStdout);
+    if (this.uncountedStderr > 0) this.stderrLines.inc(this.uncountedStderr);
+    this.uncountedStdout = 0;
+    this.uncountedStderr = 0;
   }
 
   private handleLine(line: LogLine, position: Position): void {
     this.lines += 1;
     this.lastTimestamp = line.timestamp;
-    (line.stream === 'stdout' ? this.stdoutLines : this.stderrLines).inc();
+    if (line.stream === 'stdout') this.uncountedStdout += 1;
+    else this.uncountedStderr += 1;
     if (line.chunks > 1) this.options.metrics.partialLinesMerged.inc();
     if (line.truncated) this.options.metrics.linesTruncated.inc();
     this.options.consumer.accept({ container: this.container, line, position });
@@ -190,6 +203,7 @@ export class ContainerStream {
   private handleEnd(): void {
     if (this.closing || this.outcome) return;
     this.reader.end(); // the final line may lack its `\n`
+    this.countLines();
     this.outcome = { kind: 'ended' };
   }
 
