@@ -7,18 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freePort, startCapturerProcess, waitFor, writeConfig } from '../support/capturer-process.js';
 import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName } from '../support/docker.js';
+import { parseMetrics } from '../support/metrics-text.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
-
-/** Parses Prometheus text into `name{labels}` -> value. */
-function parseMetrics(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const space = line.lastIndexOf(' ');
-    values.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return values;
-}
 
 const metric = (values: Map<string, number>, name: string): number => {
   let total = 0;

@@ -12,6 +12,7 @@ import { removeQuietly, runContainer, uniqueName } from '../support/docker.js';
 import type { RunOptions } from '../support/docker.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
 import type { StandInReceiver } from '../support/stand-in-receiver.js';
+import { parseMetrics } from '../support/metrics-text.js';
 
 export interface FaultRigOptions {
   /** Sections merged over the rig's defaults (one level deep: a section replaces keys, not the section). */
@@ -106,17 +107,6 @@ export async function startFaultRig(t: TestContext, docker: Docker, name: string
     await rig.waitHealthy();
   }
   return rig;
-}
-
-/** Prometheus text as `name{labels}` -> value. */
-export function parseMetrics(text: string): Map<string, number> {
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const space = line.lastIndexOf(' ');
-    values.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return values;
 }
 
 /** The capturer's JSON log lines (stderr), parsed; other text is ignored. */
