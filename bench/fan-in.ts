@@ -71,6 +71,8 @@ export async function runFanIn(ctx: ScenarioContext, options: FanInOptions): Pro
       result.latency_p99_ms = round(receiver.latency.quantileMs(0.99) ?? Number.NaN, 1);
       result.latency_max_ms = round(receiver.latency.maxMs, 1);
       result.peak_rss_mib = round(capturer.memory().peakRssMiB, 1);
+      result.peak_heap_used_mib = round(sampler.peakHeapUsedBytes / 1024 / 1024, 1);
+      result.peak_external_mib = round(sampler.peakExternalBytes / 1024 / 1024, 1);
       // Share of a core until the last line arrived (a stall wait after it is idle).
       result.cpu_s = round(cpuUs / 1e6, 1);
       result.cpu_core_share = round(cpuUs / 1e6 / ((receiver.lastAt - startedAt) / 1000), 2);

@@ -5,6 +5,9 @@ export interface Sampler {
   readonly peakBufferBytes: number;
   readonly pausedSeen: boolean;
   readonly peakRssMiB: number;
+  /** Peaks of V8's heap in use and of memory outside it (Buffers), from /metrics: what RSS is made of. */
+  readonly peakHeapUsedBytes: number;
+  readonly peakExternalBytes: number;
   stop(): Promise<void>;
 }
 
@@ -12,6 +15,8 @@ export function sampleCapturer(capturer: CapturerProcess, everyMs = 500): Sample
   let peakBufferBytes = 0;
   let pausedSeen = false;
   let peakRssMiB = 0;
+  let peakHeapUsedBytes = 0;
+  let peakExternalBytes = 0;
   let inFlight: Promise<void> | undefined;
   const sample = async (): Promise<void> => {
     try {
@@ -19,6 +24,8 @@ export function sampleCapturer(capturer: CapturerProcess, everyMs = 500): Sample
       const metrics = await capturer.metrics();
       peakBufferBytes = Math.max(peakBufferBytes, metrics.sum('log_capturer_buffer_bytes'));
       if (metrics.sum('log_capturer_streams_paused') > 0) pausedSeen = true;
+      peakHeapUsedBytes = Math.max(peakHeapUsedBytes, metrics.sum('log_capturer_nodejs_heap_size_used_bytes'));
+      peakExternalBytes = Math.max(peakExternalBytes, metrics.sum('log_capturer_nodejs_external_memory_bytes'));
     } catch {
       // the capturer is busy or gone; the next sample will tell
     }
@@ -37,6 +44,12 @@ export function sampleCapturer(capturer: CapturerProcess, everyMs = 500): Sample
     },
     get peakRssMiB() {
       return peakRssMiB;
+    },
+    get peakHeapUsedBytes() {
+      return peakHeapUsedBytes;
+    },
+    get peakExternalBytes() {
+      return peakExternalBytes;
     },
     async stop() {
       clearInterval(timer);

@@ -59,6 +59,8 @@ export async function runSlowSink(ctx: ScenarioContext, options: SlowSinkOptions
       result.peak_rss_mib = round(capturer.memory().peakRssMiB, 1);
       result.peak_buffer_mib = toMiB(sampler.peakBufferBytes);
       result.paused_seen = sampler.pausedSeen;
+      result.peak_heap_used_mib = toMiB(sampler.peakHeapUsedBytes);
+      result.peak_external_mib = toMiB(sampler.peakExternalBytes);
       result.rss_growth_over_buffer = round((result.peak_rss_mib - result.rss_at_ready_mib) / toMiB(options.bufferMaxBytes), 2);
     } finally {
       await sampler.stop();
