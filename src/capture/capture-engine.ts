@@ -30,6 +30,12 @@ import type { BackoffOptions } from './retry-backoff.js';
 import { AcquireCancelledError, StreamPool } from './stream-pool.js';
 import type { PoolSlot } from './stream-pool.js';
 
+/**
+ * Containers are found through the events stream; a listing this often catches any container
+ * whose event never arrived (one GET /containers/json a minute is cheap).
+ */
+const RELIST_INTERVAL_MS = 60_000;
+
 export interface CaptureEngineDeps {
   config: CapturerConfig;
   reader: DockerReader;
@@ -92,6 +98,8 @@ export class CaptureEngine implements CaptureFlow {
   private initialListDone = false;
   private started = false;
   private stopping = false;
+  /** The periodic listing: a safety net under the events stream (see RELIST_INTERVAL_MS). */
+  private relistTimer: NodeJS.Timeout | undefined;
   private paused = false;
   private eventsConnected = false;
   private dockerError: string | undefined;
@@ -143,12 +151,19 @@ export class CaptureEngine implements CaptureFlow {
         this.dockerError = error.message;
       },
     });
+    this.relistTimer = setInterval(() => {
+      this.relist(true).catch((error: unknown) => {
+        this.logger.warn({ err: messageOf(error) }, 'capture: periodic listing of containers failed');
+      });
+    }, RELIST_INTERVAL_MS);
+    this.relistTimer.unref();
   }
 
   /** Stops following events and closes every stream fully; resolves when all are gone. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    clearInterval(this.relistTimer);
     const eventsStopped = this.events.stop();
     this.pool.cancelAll();
     const runners: Promise<void>[] = [];
@@ -237,7 +252,11 @@ export class CaptureEngine implements CaptureFlow {
 
   // ---- discovery -------------------------------------------------------------------------
 
-  private async relist(): Promise<void> {
+  /**
+   * @param periodic the safety-net listing: only containers running unseen are reattached (a
+   * stopped one is read again only after a disconnect, when it may have run unseen meanwhile).
+   */
+  private async relist(periodic = false): Promise<void> {
     const summaries = await this.reader.listContainers();
     const atStart = !this.initialListDone;
     this.initialListDone = true;
@@ -248,7 +267,7 @@ export class CaptureEngine implements CaptureFlow {
       const c = this.tracked.get(summary.id);
       if (c) {
         // After a disconnect it may have started (and stopped) unseen: read whatever is new.
-        if (!c.runner && c.state === 'stopped') this.ensureRunner(c);
+        if (!c.runner && c.state === 'stopped' && (summary.running || !periodic)) this.ensureRunner(c);
       } else if (!this.ignored.has(summary.id)) {
         discoveries.push(this.discover(summary.id));
       }

@@ -80,7 +80,7 @@ void describe('parseContainerEvent', () => {
 });
 
 void describe('ContainerEvents (stand-in daemon)', () => {
-  void it('reconnects with since = the last event, skips the replayed duplicate, and leaves nothing behind on stop', async () => {
+  void it('passes on events that arrive out of time order, reconnects 5 s before the newest event, drops the replayed repeats, and leaves nothing behind on stop', async () => {
     const requests: URL[] = [];
     const open = new Set<ServerResponse>();
     let connection = 0;
@@ -98,7 +98,9 @@ void describe('ContainerEvents (stand-in daemon)', () => {
       if (connection === 1) {
         // Two events, one split across writes, then the daemon "restarts".
         const second = eventJson('die', 'c1', '1764294201152000367');
-        res.write(eventJson('start', 'c1', '1764294200000000001', { name: 'one' }) + second.slice(0, 30));
+        // c3's start is older than c1's: the daemon delivers events out of order when
+        // containers start together; it is not a repeat and must be passed on.
+        res.write(eventJson('start', 'c1', '1764294200000000001', { name: 'one' }) + eventJson('start', 'c3', '1764294199000000000') + second.slice(0, 30));
         setTimeout(() => {
           res.write(second.slice(30));
           setTimeout(() => res.destroy(), 50);
@@ -107,8 +109,8 @@ void describe('ContainerEvents (stand-in daemon)', () => {
         // Refused once: a failed attempt also backs off and retries.
         res.destroy();
       } else {
-        // The replay from `since` repeats the last event, then the gap's event.
-        res.write(eventJson('die', 'c1', '1764294201152000367') + eventJson('destroy', 'c2', '1764294205000000000'));
+        // The replay from `since` repeats what was passed on, then the gap's event.
+        res.write(eventJson('start', 'c3', '1764294199000000000') + eventJson('start', 'c1', '1764294200000000001') + eventJson('die', 'c1', '1764294201152000367') + eventJson('destroy', 'c2', '1764294205000000000'));
       }
     });
     server.listen(0, '127.0.0.1');
@@ -124,11 +126,12 @@ void describe('ContainerEvents (stand-in daemon)', () => {
         onConnected: (reconnect) => connected.push(reconnect),
         onDisconnected: (error) => disconnects.push(error),
       });
-      await waitFor(() => seen.length >= 3, 'three events');
-      assert.deepEqual(seen.map((e) => `${e.action} ${e.id}`), ['start c1', 'die c1', 'destroy c2']);
+      await waitFor(() => seen.length >= 4, 'four events');
+      await delay(50);
+      assert.deepEqual(seen.map((e) => `${e.action} ${e.id}`), ['start c1', 'start c3', 'die c1', 'destroy c2']);
       assert.equal(seen[0]?.name, 'one');
       assert.equal(requests[0]?.searchParams.has('since'), false);
-      assert.equal(requests.at(-1)?.searchParams.get('since'), '1764294201.152000367');
+      assert.equal(requests.at(-1)?.searchParams.get('since'), '1764294196.152000367');
       assert.deepEqual(JSON.parse(requests[0]?.searchParams.get('filters') ?? ''), { type: ['container'] });
       assert.equal(connected[0], false);
       assert.equal(connected.at(-1), true);

@@ -56,6 +56,12 @@ function compareDigits(a: string, b: string): number {
   return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * A reconnection replays from this long before the newest event passed on: events that arrived
+ * out of order around the break are replayed too, and the `recent` set drops the repeats.
+ */
+const REPLAY_MARGIN_NS = 5_000_000_000n;
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -160,9 +166,14 @@ export class ContainerEvents {
   private response: IncomingMessage | undefined;
   /** Settles when the current open attempt and response are fully done. */
   private running: Promise<void> = Promise.resolve();
-  /** timeNano of the newest event passed on, and the events passed on at exactly that time. */
+  /** timeNano of the newest event passed on. */
   private lastTimeNano = '';
-  private readonly seenAtLast = new Set<string>();
+  /**
+   * Events passed on recently (`timeNano action id`), to drop the repeats of a replay. The daemon
+   * delivers events out of time order when containers start together, so an older event is not
+   * a repeat: only identity says that. Pruned to REPLAY_MARGIN_NS behind the newest.
+   */
+  private readonly recent = new Map<string, bigint>();
   /** When the first connection was made (for `since` when no event has been seen yet). */
   private firstConnectedAtMs = 0;
 
@@ -244,24 +255,30 @@ export class ContainerEvents {
   private handleObject(text: string): void {
     const event = parseContainerEvent(text);
     if (!event) return;
-    // A reconnection replays from the last event's time, inclusive: skip what was passed on.
-    if (event.timeNano !== '' && this.lastTimeNano !== '') {
-      const order = compareDigits(event.timeNano, this.lastTimeNano);
-      const key = `${event.action} ${event.id}`;
-      if (order < 0 || (order === 0 && this.seenAtLast.has(key))) return;
-      if (order > 0) this.seenAtLast.clear();
-      this.seenAtLast.add(key);
-      this.lastTimeNano = event.timeNano;
-    } else if (event.timeNano !== '') {
-      this.lastTimeNano = event.timeNano;
-      this.seenAtLast.add(`${event.action} ${event.id}`);
+    if (event.timeNano !== '') {
+      const key = `${event.timeNano} ${event.action} ${event.id}`;
+      if (this.recent.has(key)) return; // replayed after a reconnection: passed on already
+      const time = BigInt(event.timeNano);
+      this.recent.set(key, time);
+      if (this.lastTimeNano === '' || compareDigits(event.timeNano, this.lastTimeNano) > 0) {
+        this.lastTimeNano = event.timeNano;
+        this.pruneRecent(time);
+      }
     }
     this.call(() => this.handlers?.onEvent(event));
   }
 
+  private pruneRecent(newest: bigint): void {
+    if (this.recent.size < 256) return;
+    for (const [key, time] of this.recent) if (newest - time > REPLAY_MARGIN_NS) this.recent.delete(key);
+  }
+
   private sinceForReconnect(): string | undefined {
     if (!this.connectedBefore) return undefined; // the first connection: the engine lists first, then only new events matter
-    if (this.lastTimeNano !== '') return sinceFromTimeNano(this.lastTimeNano);
+    if (this.lastTimeNano !== '') {
+      const from = BigInt(this.lastTimeNano) - REPLAY_MARGIN_NS;
+      return sinceFromTimeNano((from > 0n ? from : 0n).toString());
+    }
     return String(Math.floor(this.firstConnectedAtMs / 1000));
   }
 
