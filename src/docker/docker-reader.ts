@@ -54,11 +54,17 @@ interface Endpoint {
   agent: HttpAgent;
 }
 
+/**
+ * Keep-alive for the short calls (inspect, list), but only a few idle sockets: each finished
+ * follow stream would otherwise leave one behind, up to the peak number of streams.
+ */
+const AGENT_OPTIONS = { keepAlive: true, maxFreeSockets: 4 } as const;
+
 /** Turns docker.host / docker.tls / docker.api_version into modem options and an agent. */
 function endpointFor(config: DockerConfig): Endpoint {
   const version = config.apiVersion ? { version: `v${config.apiVersion.replace(/^v/, '')}` } : {};
   if (config.host.startsWith('unix://')) {
-    const agent = new HttpAgent({ keepAlive: true });
+    const agent = new HttpAgent(AGENT_OPTIONS);
     return { agent, modemOptions: { socketPath: config.host.slice('unix://'.length), ...version } };
   }
   const url = new URL(config.host.replace(/^tcp:/, config.tls ? 'https:' : 'http:'));
@@ -68,12 +74,12 @@ function endpointFor(config: DockerConfig): Endpoint {
   const https = url.protocol === 'https:';
   const port = url.port !== '' ? Number(url.port) : https ? 2376 : 2375;
   if (!https) {
-    return { agent: new HttpAgent({ keepAlive: true }), modemOptions: { host: url.hostname, port, protocol: 'http', ...version } };
+    return { agent: new HttpAgent(AGENT_OPTIONS), modemOptions: { host: url.hostname, port, protocol: 'http', ...version } };
   }
   const tls = config.tls;
   // The agent carries the TLS material: its options apply to every connection it makes.
   const agent = new HttpsAgent({
-    keepAlive: true,
+    ...AGENT_OPTIONS,
     ...(tls?.caFile ? { ca: readFileSync(tls.caFile) } : {}),
     ...(tls?.certFile ? { cert: readFileSync(tls.certFile) } : {}),
     ...(tls?.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
