@@ -56,6 +56,7 @@ export async function startCapturer(config: CapturerConfig, logger: Logger): Pro
   checkpoints.start();
   pipeline.start();
   await engine.start();
+  await prunePositions(reader, checkpoints, logger);
   logger.info({ sink: config.sink.type, docker: config.docker.host, server: server?.url }, 'log-capturer started');
 
   let stopping: Promise<{ flushed: boolean; pendingEvents: number }> | undefined;
@@ -74,6 +75,20 @@ export async function startCapturer(config: CapturerConfig, logger: Logger): Pro
   };
 
   return { metrics, engine, pipeline, checkpoints, serverUrl: server?.url, stop };
+}
+
+/**
+ * Containers removed while we were down took their logs with them: their positions would only
+ * grow positions.json forever. Skipped when the daemon cannot be listed (nothing is dropped on a
+ * guess); runtime removals are handled by the pipeline (containerGone).
+ */
+async function prunePositions(reader: DockerReader, checkpoints: CheckpointStore, logger: Logger): Promise<void> {
+  try {
+    const existing = new Set((await reader.listContainers()).map((c) => c.id));
+    checkpoints.prune(existing);
+  } catch (error) {
+    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'checkpoint: could not list containers to drop the positions of removed ones; keeping them');
+  }
 }
 
 /** Runs the capturer until SIGTERM/SIGINT; resolves to the process exit code. */
