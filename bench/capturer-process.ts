@@ -1,6 +1,6 @@
 // The capturer under test, run as a child process through its CLI with a config file written for
 // the scenario, so the bench measures exactly what users run (and /proc shows only its costs).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -76,6 +76,12 @@ async function get(url: string): Promise<Response> {
   return fetch(url, { signal: AbortSignal.timeout(10_000) });
 }
 
+/** Builds dist/ (tsc) so the bench measures the current source as users run it. */
+export function buildCapturer(): void {
+  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('building dist/ failed (tsc -p tsconfig.build.json)');
+}
+
 export async function startCapturer(options: CapturerOptions): Promise<CapturerProcess> {
   const workDir = mkdtempSync(join(tmpdir(), `lc-bench-${options.runId}-`));
   const stateDir = join(workDir, 'state');
@@ -85,7 +91,8 @@ export async function startCapturer(options: CapturerOptions): Promise<CapturerP
 
   const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
   if (options.inspectPort !== undefined) nodeArgs.push(`--inspect=127.0.0.1:${options.inspectPort}`);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', '--config', configFile], {
+  // The built program, as `npm start` runs it: tsx's loader would add its own CPU to the figures.
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/cli/main.js', '--config', configFile], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: childEnv(),

@@ -15,6 +15,7 @@ import type { ScenarioContext, ScenarioResult } from './scenario.js';
 import { runSlowSink } from './slow-sink.js';
 import { runThroughput } from './throughput.js';
 import { parseSize } from './size.js';
+import { buildCapturer } from './capturer-process.js';
 
 const SCENARIOS = ['throughput', 'fan-in', 'slow-sink'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
@@ -73,6 +74,7 @@ function printTable(result: ScenarioResult): void {
 }
 
 const configOverrides = parseConfigOverrides(values.set ?? []);
+buildCapturer();
 const dockerHost = await ensureDaemon();
 const docker = testDocker(dockerHost);
 const machine = { nproc: (await import('node:os')).availableParallelism(), node: process.version, dockerd: await daemonVersion(docker) };

@@ -10,7 +10,7 @@ import type Docker from 'dockerode';
 import { daemonLines, startPrivateDaemon, testDocker } from '../test/support/docker.js';
 import type { PrivateDaemon } from '../test/support/docker.js';
 import { createBenchContainers, daemonVersion } from './bench-docker.js';
-import { freePort, startCapturer } from './capturer-process.js';
+import { buildCapturer, freePort, startCapturer } from './capturer-process.js';
 import type { CapturerProcess } from './capturer-process.js';
 import { recordIdentity, startCountingReceiver } from './counting-receiver.js';
 import type { CountingReceiver } from './counting-receiver.js';
@@ -44,6 +44,7 @@ if (!(minutes > 0) || !Number.isInteger(containerCount) || containerCount <= 0 |
 const note = (message: string): void => console.error(`soak: ${message}`);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const runId = `soak-${randomBytes(3).toString('hex')}`;
+buildCapturer();
 
 interface Snapshot {
   rotations: number;
