@@ -5,13 +5,13 @@
 // its socket at once, drops the parser's partial lines (they are re-read from the position),
 // removes every listener this object added and resolves only once the response (and its socket)
 // have emitted 'close': nothing of the old stream outlives it.
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ContainerInfo } from '../docker/container-info.js';
-import type { DockerReader } from '../docker/docker-reader.js';
+import type { ApiStream, DockerApi } from '../docker/docker-api.js';
 import type { LogLine } from '../docker/log-line.js';
-import type { CapturerMetrics } from '../server/metrics.js';
+import type { CaptureTelemetry } from './capture-telemetry.js';
 import type { LineConsumer } from './captured-line.js';
+import { sinceParam } from './position.js';
 import type { Position } from './position.js';
 import { PositionedLineReader } from './positioned-line-reader.js';
 
@@ -22,18 +22,16 @@ export type StreamOutcome =
   | { kind: 'error'; error: Error };
 
 export interface ContainerStreamOptions {
-  reader: DockerReader;
+  docker: Pick<DockerApi, 'openLogs'>;
   container: ContainerInfo;
   /** Where to start: lines before it, and the first `skip` lines at or after `since`, are not handed on. */
   position: Position;
   consumer: LineConsumer;
-  metrics: CapturerMetrics;
+  telemetry: CaptureTelemetry;
   maxLineBytes: number;
-  /** Daemon error frames (type 3) in the stream: reported, never emitted as log lines. */
-  onDaemonError?: (message: string) => void;
+  /** The consumer said it is full (accept() returned false): stop reading until it drains. */
+  onBackpressure: () => void;
 }
-
-type CounterChild = { inc(value?: number): void };
 
 export class ContainerStream {
   /** Mutable so a rename applies to the lines that follow it. */
@@ -47,7 +45,7 @@ export class ContainerStream {
 
   private readonly start: Position;
   private readonly reader: PositionedLineReader;
-  private response: IncomingMessage | undefined;
+  private response: ApiStream | undefined;
   private socket: Socket | undefined;
   private outcome: StreamOutcome | undefined;
   private closing = false;
@@ -60,8 +58,6 @@ export class ContainerStream {
   private resolveDone!: (outcome: StreamOutcome) => void;
 
   // Per-stream, not per-line: the hot path must not allocate closures or label objects.
-  private readonly stdoutLines: CounterChild;
-  private readonly stderrLines: CounterChild;
   private uncountedStdout = 0;
   private uncountedStderr = 0;
   private readonly onData = (chunk: Buffer): void => this.handleData(chunk);
@@ -72,17 +68,12 @@ export class ContainerStream {
   constructor(private readonly options: ContainerStreamOptions) {
     this.container = options.container;
     this.start = { sinceMs: options.position.sinceMs, skip: options.position.skip };
-    this.stdoutLines = options.metrics.linesRead.labels('stdout');
-    this.stderrLines = options.metrics.linesRead.labels('stderr');
     this.reader = new PositionedLineReader({
       start: this.start,
       tty: options.container.tty,
       maxLineBytes: options.maxLineBytes,
       onLine: (line, position) => this.handleLine(line, position),
-      onDaemonError: (message) => {
-        options.metrics.daemonErrors.inc();
-        options.onDaemonError?.(message);
-      },
+      onDaemonError: (message) => options.telemetry.daemonError(this.container, message),
     });
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
@@ -90,14 +81,14 @@ export class ContainerStream {
   }
 
   /**
-   * Opens the follow stream. Rejects (DockerApiError: 404, 501, or a connection error) when the
+   * Opens the follow stream. Rejects (DockerError: 404, 501, or a connection error) when the
    * daemon refuses; then nothing needs closing (and `done` settles only if close() was called).
    */
   async open(): Promise<void> {
     this.openCalled = true;
-    let response: IncomingMessage;
+    let response: ApiStream;
     try {
-      response = await this.options.reader.openLogStream(this.container.id, { since: this.start, follow: true });
+      response = await this.options.docker.openLogs(this.container.id, { follow: true, since: sinceParam(this.start) });
     } catch (error) {
       if (this.closing) this.finish();
       throw error;
@@ -111,12 +102,12 @@ export class ContainerStream {
     if (this.paused) response.pause();
   }
 
-  private attach(response: IncomingMessage): void {
+  private attach(response: ApiStream): void {
     this.opened = true;
     this.response = response;
     this.socket = response.socket ?? undefined;
     this.pendingCloses = 1;
-    this.options.metrics.streamsActive.inc();
+    this.options.telemetry.streamOpened();
     response.on('data', this.onData);
     response.on('end', this.onEnd);
     response.on('error', this.onError);
@@ -175,7 +166,7 @@ export class ContainerStream {
 
   private handleData(chunk: Buffer): void {
     if (this.closing) return;
-    this.options.metrics.bytesRead.inc(chunk.length);
+    this.options.telemetry.bytes(chunk.length);
     this.bytes += chunk.length;
     this.reader.push(chunk);
     this.countLines();
@@ -184,8 +175,8 @@ export class ContainerStream {
   // prom-client hashes the labels on every inc(): the line counters are added once per chunk
   // (hundreds of lines) instead of once per line.
   private countLines(): void {
-    if (this.uncountedStdout > 0) this.stdoutLines.inc(this.uncountedStdout);
-    if (this.uncountedStderr > 0) this.stderrLines.inc(this.uncountedStderr);
+    if (this.uncountedStdout > 0) this.options.telemetry.stdoutLines.inc(this.uncountedStdout);
+    if (this.uncountedStderr > 0) this.options.telemetry.stderrLines.inc(this.uncountedStderr);
     this.uncountedStdout = 0;
     this.uncountedStderr = 0;
   }
@@ -195,9 +186,9 @@ export class ContainerStream {
     this.lastTimestamp = line.timestamp;
     if (line.stream === 'stdout') this.uncountedStdout += 1;
     else this.uncountedStderr += 1;
-    if (line.chunks > 1) this.options.metrics.partialLinesMerged.inc();
-    if (line.truncated) this.options.metrics.linesTruncated.inc();
-    this.options.consumer.accept({ container: this.container, line, position });
+    if (line.chunks > 1) this.options.telemetry.partialLineMerged();
+    if (line.truncated) this.options.telemetry.lineTruncated();
+    if (!this.options.consumer.accept({ container: this.container, line, position })) this.options.onBackpressure();
   }
 
   private handleEnd(): void {
@@ -232,7 +223,7 @@ export class ContainerStream {
       response.off('end', this.onEnd);
       response.off('error', this.onError);
       response.off('close', this.onClose);
-      this.options.metrics.streamsActive.dec();
+      this.options.telemetry.streamClosed();
     }
     if (this.socket && this.waitingForSocket) this.socket.off('close', this.onClose);
     this.response = undefined;

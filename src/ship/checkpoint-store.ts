@@ -9,9 +9,11 @@
 //   { "version": 1, "containers": { "<id>": { "since_ms": n, "skip": n, "last_timestamp": "...", "name": "..." } } }
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Counter } from 'prom-client';
 import type { Position } from '../capture/position.js';
 import type { PositionSource } from '../capture/position-source.js';
-import type { CapturerMetrics } from '../server/metrics.js';
+import { isContainerId } from '../docker/container-id.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { Logger } from '../utils/logger.js';
 import type { CheckpointCommitter } from './ack-tracker.js';
 
@@ -28,7 +30,7 @@ export interface CheckpointStoreOptions {
   stateDir: string;
   flushIntervalMs: number;
   logger: Logger;
-  metrics: CapturerMetrics;
+  registry: MetricsRegistry;
 }
 
 export class CheckpointStore implements PositionSource, CheckpointCommitter {
@@ -39,9 +41,13 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private noFile = true;
+  private readonly writes: Counter<'result'>;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: CheckpointStoreOptions) {
     this.path = join(options.stateDir, POSITIONS_FILE);
+    this.writes = new Counter({ name: 'log_capturer_checkpoint_writes_total', help: 'Times positions.json was written.', labelNames: ['result'] as const, registers: [options.registry] });
+    for (const result of ['ok', 'error'] as const) this.writes.inc({ result }, 0);
   }
 
   /**
@@ -79,10 +85,16 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
       } catch (error) {
         this.reportFailure('cannot move the corrupt positions.json aside', error);
       }
-      this.options.logger.error({ path: this.path, movedTo: aside }, 'positions.json is corrupt: set it aside and ignored it; containers resume from their initial position (lines may be shipped again)');
+      this.options.logger.error({ path: this.path, moved_to: aside }, 'positions.json is corrupt: set it aside and ignored it; containers resume from their initial position (lines may be shipped again)');
       return;
     }
-    for (const [id, entry] of parsed) this.entries.set(id, entry);
+    let refused = 0;
+    for (const [id, entry] of parsed) {
+      // An id goes into URL paths: only the daemon's own form is taken from a file.
+      if (isContainerId(id)) this.entries.set(id, entry);
+      else refused += 1;
+    }
+    if (refused > 0) this.options.logger.warn({ path: this.path, refused }, 'positions.json: ignored entries whose key is not a 64-hex container id');
   }
 
   get(containerId: string): Position | undefined {
@@ -100,7 +112,7 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
   }
 
   /** Drops the positions of containers that no longer exist (removed while we were down). */
-  prune(existingIds: Set<string>): void {
+  retainOnly(existingIds: ReadonlySet<string>): void {
     for (const id of [...this.entries.keys()]) if (!existingIds.has(id)) this.forget(id);
   }
 
@@ -117,10 +129,14 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
     this.timer.unref();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flush();
+  /** Stops the timer and writes the last positions; once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.timer !== undefined) clearInterval(this.timer);
+      this.timer = undefined;
+      await this.flush();
+    })();
+    return this.closing;
   }
 
   healthy(): boolean {
@@ -144,22 +160,20 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
       await writeAtomically(this.path, text, this.options.stateDir);
     } catch (error) {
       this.dirty = true;
-      this.options.metrics.checkpointWrites.inc({ result: 'error' });
+      this.writes.inc({ result: 'error' });
       this.reportFailure('cannot write positions.json; capture goes on but positions do not advance on disk', error);
       return;
     }
-    this.options.metrics.checkpointWrites.inc({ result: 'ok' });
+    this.writes.inc({ result: 'ok' });
     if (this.failing) this.options.logger.info({ path: this.path }, 'positions.json is written again');
     this.failing = false;
-    this.options.metrics.setHealth('checkpoint', true);
   }
 
   /** One error log per episode of failure, not one per flush interval. */
   private reportFailure(what: string, error: unknown): void {
-    this.options.metrics.setHealth('checkpoint', false);
     if (this.failing) return;
     this.failing = true;
-    this.options.logger.error({ path: this.path, stateDir: this.options.stateDir, code: errorCode(error), err: error instanceof Error ? error.message : String(error) }, `${what}: check that checkpoint.state_dir is writable and the disk is not full`);
+    this.options.logger.error({ path: this.path, state_dir: this.options.stateDir, code: errorCode(error), err: error }, `${what}: check that checkpoint.state_dir is writable and the disk is not full`);
   }
 }
 

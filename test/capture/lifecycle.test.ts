@@ -2,19 +2,19 @@
 // the state after the last line, an unreadable log driver is reported once and not retried,
 // initial_position: end skips history, and the opt-out label is honoured.
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
-import type { Position } from '../../src/capture/position.js';
+import type { ApiStream, LogQuery } from '../../src/docker/docker-api.js';
 import { DockerReader } from '../../src/docker/docker-reader.js';
+import { metricValue } from '../support/metric-values.js';
 import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import { RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitFor, waitUntilDrained } from './capture-harness.js';
 
 class CountingReader extends DockerReader {
   opens = 0;
-  override openLogStream(id: string, options: { since: Position; follow: boolean }): Promise<IncomingMessage> {
+  override openLogs(id: string, query: LogQuery): Promise<ApiStream> {
     this.opens += 1;
-    return super.openLogStream(id, options);
+    return super.openLogs(id, query);
   }
 }
 
@@ -62,7 +62,7 @@ describe('capture lifecycle (real daemon)', () => {
       await container.restart({ t: 0 }); // a start event must not bring a retry loop either
       await new Promise((resolve) => setTimeout(resolve, 600));
       assert.equal(reader.opens, opens);
-      assert.equal((await under.metrics.unreadableContainers.get()).values[0]?.value, 1);
+      assert.equal(await metricValue(under.metrics, 'log_capturer_unreadable_containers_total'), 1);
       assert.match(under.engine.status().containers.find((c) => c.id === id)?.lastError ?? '', /not support reading|501/i);
     } finally {
       await under.close();

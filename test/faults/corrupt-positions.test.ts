@@ -42,7 +42,7 @@ describe('fault: corrupt positions.json at start', () => {
     const aside = readdirSync(rig.stateDir).filter((name) => name.startsWith('positions.json.corrupt-'));
     assert.equal(aside.length, 1, `the corrupt file is set aside (state dir: ${readdirSync(rig.stateDir).join(', ')})`);
     assert.equal(readFileSync(join(rig.stateDir, aside[0] as string), 'utf8'), GARBAGE, 'set aside unchanged, for a human to look at');
-    assert.equal(errors[0]?.movedTo, join(rig.stateDir, aside[0] as string), 'the error says where it went');
+    assert.equal(errors[0]?.moved_to, join(rig.stateDir, aside[0] as string), 'the error says where it went');
 
     const written = await waitFor('a new, valid positions.json with this container', () => {
       const value = JSON.parse(readFileSync(positionsPath, 'utf8')) as { version: number; containers: Record<string, { since_ms: number }> };

@@ -45,11 +45,11 @@ void describe('HttpSink', () => {
     try {
       receiver.delayReplies(2000);
       const slow = await sink.send(body, 1);
-      assert.equal(slow.kind === 'retry' ? slow.reason : slow.kind, 'timeout');
+      assert.equal(slow.kind === 'retry' ? slow.cause : slow.kind, 'timeout');
       await receiver.refuseConnections();
       const refused = await sink.send(body, 1);
       assert.equal(refused.kind, 'retry');
-      assert.match(refused.kind === 'retry' ? refused.reason : '', /ECONNREFUSED/);
+      assert.match(refused.kind === 'retry' ? refused.detail : '', /ECONNREFUSED/);
     } finally {
       await sink.close();
       await receiver.stop();

@@ -1,0 +1,155 @@
+// What capture tells the outside world, in one place: each method is one internal event that
+// counts its metric and writes its log line together, so the two never disagree and every log
+// field has the same name everywhere (snake_case, as records and metrics use; errors as Error
+// objects, so the logger keeps their stack and cause). Capture owns these series; nothing else
+// writes them.
+import { Counter, Gauge } from 'prom-client';
+import { describeRefusedId } from '../docker/container-id.js';
+import type { ContainerInfo } from '../docker/container-info.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import type { Logger } from '../utils/logger.js';
+import type { Position } from './position.js';
+
+type CounterChild = { inc(value?: number): void };
+
+/** How long a container's repeated daemon error reports are summarised instead of logged one by one. */
+const DAEMON_ERROR_LOG_INTERVAL_MS = 60_000;
+
+export class CaptureTelemetry {
+  private readonly streamsActive: Gauge;
+  private readonly streamRotations: Counter;
+  private readonly containersWatched: Gauge;
+  private readonly linesRead: Counter<'stream'>;
+  private readonly bytesRead: Counter;
+  private readonly partialLinesMerged: Counter;
+  private readonly linesTruncated: Counter;
+  private readonly unreadableContainers: Counter;
+  private readonly daemonErrors: Counter;
+  private readonly streamsPaused: Gauge;
+  private readonly refusedIds: Counter<'source'>;
+  /** Per-stream children, resolved once: the hot path must not hash labels. */
+  readonly stdoutLines: CounterChild;
+  readonly stderrLines: CounterChild;
+  private readonly daemonErrorLogged = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(registry: MetricsRegistry, private readonly logger: Logger, private readonly now: () => number = Date.now) {
+    const registers = [registry];
+    this.streamsActive = new Gauge({ name: 'log_capturer_container_streams_active', help: 'Docker log streams open now.', registers });
+    this.streamRotations = new Counter({ name: 'log_capturer_container_stream_rotations_total', help: 'Log streams closed and reopened at their position by rotation.', registers });
+    this.containersWatched = new Gauge({ name: 'log_capturer_containers_watched', help: 'Containers selected for capture (streaming, waiting or paused).', registers });
+    this.linesRead = new Counter({ name: 'log_capturer_lines_read_total', help: 'Complete log lines read from Docker.', labelNames: ['stream'] as const, registers });
+    this.bytesRead = new Counter({ name: 'log_capturer_bytes_read_total', help: 'Bytes of log stream read from Docker.', registers });
+    this.partialLinesMerged = new Counter({ name: 'log_capturer_partial_lines_merged_total', help: 'Lines rebuilt from several 16 KiB partial frames.', registers });
+    this.linesTruncated = new Counter({ name: 'log_capturer_lines_truncated_total', help: 'Lines cut at capture.max_line_bytes.', registers });
+    this.unreadableContainers = new Counter({ name: 'log_capturer_unreadable_containers_total', help: 'Containers whose log driver cannot be read (501), reported once each.', registers });
+    this.daemonErrors = new Counter({ name: 'log_capturer_daemon_stream_errors_total', help: 'Error frames (type 3) and undecodable data the daemon wrote into log streams.', registers });
+    this.streamsPaused = new Gauge({ name: 'log_capturer_streams_paused', help: '1 while capture is paused by backpressure, else 0.', registers });
+    this.streamsPaused.set(0);
+    this.refusedIds = new Counter({ name: 'log_capturer_refused_container_ids_total', help: 'Container ids from the daemon that are not 64 hex characters, refused before any request.', labelNames: ['source'] as const, registers });
+    for (const source of ['events', 'listing'] as const) this.refusedIds.inc({ source }, 0);
+    // Known label values start at 0, so a series exists (and rate() works) before the first line.
+    this.stdoutLines = this.linesRead.labels('stdout');
+    this.stderrLines = this.linesRead.labels('stderr');
+    this.stdoutLines.inc(0);
+    this.stderrLines.inc(0);
+  }
+
+  // ---- streams (hot path: no logging) ----------------------------------------------------
+
+  streamOpened(): void {
+    this.streamsActive.inc();
+  }
+
+  streamClosed(): void {
+    this.streamsActive.dec();
+  }
+
+  bytes(count: number): void {
+    this.bytesRead.inc(count);
+  }
+
+  partialLineMerged(): void {
+    this.partialLinesMerged.inc();
+  }
+
+  lineTruncated(): void {
+    this.linesTruncated.inc();
+  }
+
+  rotated(): void {
+    this.streamRotations.inc();
+  }
+
+  // ---- the engine ------------------------------------------------------------------------
+
+  watched(count: number): void {
+    this.containersWatched.set(count);
+  }
+
+  paused(paused: boolean): void {
+    this.streamsPaused.set(paused ? 1 : 0);
+  }
+
+  notReadingSelf(id: string): void {
+    this.logger.info({ container_id: id }, 'capture: not reading our own container');
+  }
+
+  following(container: ContainerInfo, position: Position): void {
+    this.logger.info({ container_id: container.id, container_name: container.name, position }, 'capture: following container');
+  }
+
+  notSelected(id: string, name: string, reason: string): void {
+    this.logger.debug({ container_id: id, container_name: name, reason }, 'capture: container not selected');
+  }
+
+  unreadable(container: ContainerInfo, error: Error): void {
+    this.unreadableContainers.inc();
+    this.logger.warn(
+      { container_id: container.id, container_name: container.name, log_driver: container.logDriver, err: error },
+      'capture: this container\'s log driver cannot be read; it will not be captured (use json-file, local, or enable dual logging)',
+    );
+  }
+
+  /** The daemon wrote an error into a log stream, or bytes we could not decode: counted always, logged at most once a minute per container. */
+  daemonError(container: ContainerInfo, message: string): void {
+    this.daemonErrors.inc();
+    const now = this.now();
+    const last = this.daemonErrorLogged.get(container.id);
+    if (last !== undefined && now - last.at < DAEMON_ERROR_LOG_INTERVAL_MS) {
+      last.suppressed += 1;
+      return;
+    }
+    const suppressed = last?.suppressed ?? 0;
+    this.daemonErrorLogged.set(container.id, { at: now, suppressed: 0 });
+    this.logger.warn(
+      { container_id: container.id, container_name: container.name, daemon_error: message, ...(suppressed > 0 ? { similar_reports_not_logged: suppressed } : {}) },
+      'capture: the daemon reported an error in a log stream',
+    );
+  }
+
+  /** The container is gone: forget what was kept for it. */
+  forget(containerId: string): void {
+    this.daemonErrorLogged.delete(containerId);
+  }
+
+  taskFailed(container: ContainerInfo, error: unknown): void {
+    this.logger.error({ container_id: container.id, container_name: container.name, err: error }, 'capture: container task failed; it will be retried');
+  }
+
+  /** An id that is not a container id came from the daemon: it never goes into a URL. */
+  refusedId(id: string, source: 'events' | 'listing'): void {
+    this.refusedIds.inc({ source });
+    this.logger.warn({ container_id: describeRefusedId(id), source }, 'capture: refused a container id that is not 64 hex characters');
+  }
+
+  inspectFailed(id: string, error: unknown): void {
+    this.logger.warn({ container_id: id, err: error }, 'capture: inspecting a container failed; will retry on the next listing');
+  }
+
+  listFailed(error: unknown, when: 'start' | 'reconnect' | 'periodic'): void {
+    const message = when === 'start'
+      ? 'capture: could not list containers at start; will retry'
+      : when === 'reconnect' ? 'capture: listing containers failed' : 'capture: periodic listing of containers failed';
+    this.logger.warn({ err: error }, message);
+  }
+}
