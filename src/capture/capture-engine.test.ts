@@ -88,14 +88,13 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(capture: Partial<CapturerConfig['capture']> = {}, setup: (docker: FakeDocker) => void = () => {}, positions = new Positions()): Promise<Rig> {
-  const docker = new FakeDocker();
+async function rig(capture: Partial<CapturerConfig['capture']> = {}, setup: (docker: FakeDocker) => void = () => {}, positions = new Positions(), docker = new FakeDocker(), pollIntervalMs = 20): Promise<Rig> {
   setup(docker);
   const collector = new Collector();
   const registry = createMetricsRegistry({ defaultMetrics: false });
   const engine = new CaptureEngine({
     config: config(capture), docker, consumer: collector, positions, registry, logger: silentLogger(),
-    selfContainerId: null, backoff: { initialMs: 5, maxMs: 40 },
+    selfContainerId: null, backoff: { initialMs: 5, maxMs: 40 }, pollIntervalMs,
   });
   await engine.start();
   return { docker, engine, collector, positions, registry, close: () => engine.close() };
@@ -377,5 +376,152 @@ void describe('CaptureEngine (fake Docker)', () => {
     } finally {
       await r.close();
     }
+  });
+
+  void describe('reopening costs what is new', () => {
+    const logCalls = (r: Rig, id: string): string[] => r.docker.calls.filter((call) => call.startsWith(`logs ${id}`));
+    const tailOf = (call: string): number => Number(/tail=(\d+)/.exec(call)?.[1] ?? NaN);
+
+    void it('an idle container with a long log is reopened with a small tail window, never by since', async () => {
+      let c!: FakeContainer;
+      // One line a millisecond: the late-write window holds few lines and the log is long.
+      const r = await rig({ rotationIntervalMs: 20 }, (docker) => {
+        c = docker.add({ name: 'long-log' });
+        c.write('stdout', ...Array.from({ length: 20_000 }, (_, i) => `history ${i}`));
+      }, new Positions(), new FakeDocker({ stepNs: 1_000_000n }));
+      try {
+        await until('the history', () => r.collector.of(c.id).length === 20_000);
+        await until('ten rotations', () => (r.engine.status().containers[0]?.rotations ?? 0) >= 10);
+        c.write('stderr', 'new after idle');
+        await until('the new line', () => r.collector.of(c.id).length === 20_001);
+        assertExact(r, c);
+        const reopens = logCalls(r, c.id).slice(1);
+        assert.ok(reopens.length >= 10);
+        for (const call of reopens) {
+          assert.doesNotMatch(call, /since=\d/, `a reopen asked the daemon to scan the whole log: ${call}`);
+          assert.ok(tailOf(call) <= 2 * 260 + 64, `a reopen asked for a large window: ${call}`);
+        }
+        assert.equal(await metricValue(r.registry, 'log_capturer_tail_window_fallbacks_total'), 0);
+      } finally {
+        await r.close();
+      }
+    });
+
+    void it('a window too short on the first try is widened, and nothing is lost or repeated', async () => {
+      const docker = new FakeDocker({ stepNs: 1_000_000n });
+      const c = docker.add({ name: 'busy-while-away' });
+      c.write('stdout', ...Array.from({ length: 1000 }, (_, i) => `before ${i}`));
+      // A checkpoint taken after the last of them: since 250 ms back (251 lines, one a millisecond).
+      const newest = Date.parse(docker.expected(c.id).at(-1)?.timestamp ?? '');
+      const positions = new Positions(new Map([[c.id, { sinceMs: newest - 250, skip: 251 }]]), false);
+      c.write('stdout', ...Array.from({ length: 5_000 }, (_, i) => `while away ${i}`));
+      const r = await rig({}, () => {}, positions, docker);
+      try {
+        await until('the lines written while away', () => r.collector.of(c.id).length === 5_000);
+        assert.deepEqual(r.collector.of(c.id), docker.expected(c.id).slice(1000));
+        assert.ok((await metricValue(r.registry, 'log_capturer_tail_window_widened_total')) >= 1, 'the first window was widened');
+        const first = logCalls(r, c.id)[0] ?? '';
+        assert.match(first, /tail=\d+/, 'the first open from a checkpoint used a tail window');
+      } finally {
+        await r.close();
+      }
+    });
+
+    void it('many lines sharing the boundary millisecond are neither lost nor repeated across tail reopens', async () => {
+      let c!: FakeContainer;
+      const r = await rig({ rotationIntervalMs: 15 }, (docker) => {
+        c = docker.add({ name: 'same-ms' });
+      }, new Positions(), new FakeDocker({ stepNs: 0n }));
+      try {
+        for (let round = 0; round < 15; round += 1) {
+          c.write(round % 3 === 0 ? 'stderr' : 'stdout', ...Array.from({ length: 40 }, (_, i) => `r${round} ${i}`));
+          r.docker.advance(round % 4 === 0 ? 300_000_000n : 1_000_000n);
+          const rotations = r.engine.status().containers[0]?.rotations ?? 0;
+          await until('a rotation', () => (r.engine.status().containers[0]?.rotations ?? 0) > rotations);
+        }
+        await until('every line', () => r.collector.of(c.id).length === 600);
+        assertExact(r, c);
+      } finally {
+        await r.close();
+      }
+    });
+
+    void it('a 30,000-line burst under a rotation far shorter than its reading is read completely: every turn makes progress', async () => {
+      let c!: FakeContainer;
+      const r = await rig({ rotationIntervalMs: 1 }, (docker) => {
+        c = docker.add({ name: 'burst' });
+      }, new Positions(), new FakeDocker({ stepNs: 5_000n }));
+      try {
+        await until('streaming', () => stateOf(r.engine, c.id) === 'streaming');
+        c.write('stdout', ...Array.from({ length: 30_000 }, (_, i) => String(i + 1)));
+        await until('all 30,000 lines', () => r.collector.of(c.id).length >= 30_000);
+        assertExact(r, c);
+      } finally {
+        await r.close();
+      }
+    });
+  });
+
+  void describe('more containers than stream slots', () => {
+    void it('containers beyond the pool are polled: their lines arrive, and open streams never exceed the pool', async () => {
+      const containers: FakeContainer[] = [];
+      const r = await rig({ maxStreams: 3, rotationIntervalMs: 60_000 }, (docker) => {
+        for (let i = 0; i < 12; i += 1) containers.push(docker.add({ name: `n${i}` }));
+      });
+      let maxOpen = 0;
+      const watch = setInterval(() => { maxOpen = Math.max(maxOpen, r.docker.openFollowers + r.engine.status().pool.polling); }, 1);
+      try {
+        await until('the pool is shared', () => r.engine.status().pool.shared);
+        // Two writers; the rest quiet, then each writes once.
+        for (let round = 0; round < 20; round += 1) {
+          containers[0]?.write('stdout', `w0 ${round}`);
+          containers[1]?.write('stdout', `w1 ${round}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        for (const c of containers.slice(2)) c.write('stderr', `${c.info.name} once`);
+        await until('every line of every container', () => containers.every((c) => r.collector.of(c.id).length === r.docker.expected(c.id).length));
+        for (const c of containers) assertExact(r, c);
+        assert.ok(r.docker.calls.some((call) => / follow=0 /.test(call)), 'some containers were read by polls');
+        assert.ok(maxOpen <= 3, `at most 3 streams open at once, saw ${maxOpen}`);
+        assert.ok((await metricValue(r.registry, 'log_capturer_stream_opens_total', { kind: 'poll' })) > 0);
+      } finally {
+        clearInterval(watch);
+        await r.close();
+      }
+    });
+
+    void it('with one slot every container is polled in turn', async () => {
+      const containers: FakeContainer[] = [];
+      const r = await rig({ maxStreams: 1 }, (docker) => {
+        for (let i = 0; i < 4; i += 1) containers.push(docker.add({ name: `one${i}` }));
+      });
+      try {
+        for (let round = 0; round < 5; round += 1) {
+          for (const c of containers) c.write('stdout', `${c.info.name} ${round}`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        await until('all lines', () => containers.every((c) => r.collector.of(c.id).length === 5));
+        for (const c of containers) assertExact(r, c);
+        assert.equal(r.docker.openFollowers, 0, 'a single slot shared by four is used for polls');
+      } finally {
+        await r.close();
+      }
+    });
+
+    void it('a polled container that stops is read to its end and marked stopped', async () => {
+      const containers: FakeContainer[] = [];
+      const r = await rig({ maxStreams: 1 }, (docker) => {
+        for (let i = 0; i < 3; i += 1) containers.push(docker.add({ name: `s${i}` }));
+      });
+      try {
+        const last = containers[2] as FakeContainer;
+        last.write('stdout', 'bye');
+        last.stop();
+        await until('stopped', () => stateOf(r.engine, last.id) === 'stopped');
+        assertExact(r, last);
+      } finally {
+        await r.close();
+      }
+    });
   });
 });

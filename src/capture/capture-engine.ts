@@ -34,9 +34,15 @@ export interface CaptureEngineDeps {
   selfContainerId?: string | null;
   /** Reconnect pacing for streams and events (default 250ms doubling to 30s). */
   backoff?: BackoffOptions;
+  /** Poll interval for containers beyond the pool (default DEFAULT_POLL_INTERVAL_MS). */
+  pollIntervalMs?: number;
+  /** Use tail windows to reopen streams (default true; see tail-window.ts). */
+  tailWindows?: boolean;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 30_000 };
+/** How often a container without a follow stream is polled while it writes. */
+export const DEFAULT_POLL_INTERVAL_MS = 1000;
 const WATCHED: ReadonlySet<ContainerCaptureState> = new Set(['streaming', 'waiting', 'paused', 'backoff']);
 
 export class CaptureEngine {
@@ -53,6 +59,9 @@ export class CaptureEngine {
   private closing: Promise<void> | undefined;
   private paused = false;
   private watchedCount = 0;
+  /** While the pool is shared: asks quiet followers to give their slots to waiting containers. */
+  private slotTimer: NodeJS.Timeout | undefined;
+  private readonly pollIntervalMs: number;
   private readonly onDrain = (): void => this.resume();
 
   constructor(deps: CaptureEngineDeps) {
@@ -69,6 +78,7 @@ export class CaptureEngine {
       logger: deps.logger,
       ...(deps.backoff ? { backoff: deps.backoff } : {}),
     });
+    this.pollIntervalMs = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.services = {
       docker: deps.docker,
       consumer: deps.consumer,
@@ -76,6 +86,8 @@ export class CaptureEngine {
       telemetry: this.telemetry,
       capture: deps.config.capture,
       backoff: deps.backoff ?? DEFAULT_BACKOFF,
+      pollIntervalMs: this.pollIntervalMs,
+      tailWindows: deps.tailWindows ?? true,
       isPaused: () => this.paused,
       onBackpressure: () => this.pause(),
       onStateChange: (task, from, to) => this.countWatched(task, from, to),
@@ -95,16 +107,20 @@ export class CaptureEngine {
       listed: (summary, periodic) => this.listed(summary, periodic),
       found: (info, existedAtStart) => this.track(info, existedAtStart),
       started: (id) => this.tasks.get(id)?.containerStarted(),
+      stopped: (id) => this.tasks.get(id)?.containerStopped(),
       destroyed: (id) => this.tasks.get(id)?.containerDestroyed(),
       renamed: (id, name) => this.tasks.get(id)?.renamed(name),
       firstListing: (ids) => this.positions.retainOnly(ids),
     };
     await this.discovery.start(listener);
+    this.slotTimer = setInterval(() => this.shareSlots(), this.pollIntervalMs);
+    this.slotTimer.unref();
   }
 
   /** Stops following events and closes every stream fully; resolves when all are gone. Once. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.slotTimer);
       this.consumer.off('drain', this.onDrain);
       const discoveryStopped = this.discovery.stop();
       this.pool.cancelAll();
@@ -128,7 +144,7 @@ export class CaptureEngine {
     for (const task of this.tasks.values()) containers.push(task.status());
     return {
       paused: this.paused,
-      pool: { capacity: this.pool.capacity, inUse: this.pool.inUse, waiting: this.pool.waiting },
+      pool: { capacity: this.pool.capacity, inUse: this.pool.inUse, waiting: this.pool.waiting, following: this.pool.following, polling: this.pool.polling, shared: this.pool.shared },
       containers,
     };
   }
@@ -162,6 +178,7 @@ export class CaptureEngine {
     this.tasks.set(info.id, task);
     this.watchedCount += 1; // a new task is `waiting`
     this.telemetry.watched(this.watchedCount);
+    this.pool.setDemand(this.watchedCount);
     this.telemetry.following(info, task.status().position);
     task.start();
   }
@@ -196,5 +213,14 @@ export class CaptureEngine {
     if (delta === 0) return;
     this.watchedCount += delta;
     this.telemetry.watched(this.watchedCount);
+    // The watched containers are the ones that want reading: the pool shares its slots when they outnumber them.
+    this.pool.setDemand(this.watchedCount);
+  }
+
+  /** While the pool is shared and someone waits: quiet followers (or all, if the follow slots must shrink) give their slots up. */
+  private shareSlots(): void {
+    if (!this.pool.shared || (!this.pool.hasWaiters() && !this.pool.overCommitted)) return;
+    const now = Date.now();
+    for (const task of this.tasks.values()) task.offerSlot(now);
   }
 }

@@ -3,7 +3,7 @@
 // field has the same name everywhere (snake_case, as records and metrics use; errors as Error
 // objects, so the logger keeps their stack and cause). Capture owns these series; nothing else
 // writes them.
-import { Counter, Gauge } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { describeRefusedId } from '../docker/container-id.js';
 import type { ContainerInfo } from '../docker/container-info.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
@@ -11,6 +11,10 @@ import type { Logger } from '../utils/logger.js';
 import type { Position } from './position.js';
 
 type CounterChild = { inc(value?: number): void };
+
+/** Why a log stream was opened again (`start`: the first time, or after the container started again). */
+export type ReopenKind = 'start' | 'rotation' | 'turn' | 'reconnect' | 'poll';
+const REOPEN_KINDS: readonly ReopenKind[] = ['start', 'rotation', 'turn', 'reconnect', 'poll'];
 
 /** How long a container's repeated daemon error reports are summarised instead of logged one by one. */
 const DAEMON_ERROR_LOG_INTERVAL_MS = 60_000;
@@ -27,6 +31,11 @@ export class CaptureTelemetry {
   private readonly daemonErrors: Counter;
   private readonly streamsPaused: Gauge;
   private readonly refusedIds: Counter<'source'>;
+  private readonly reopens: Counter<'kind'>;
+  private readonly reopenSeconds: Histogram<'kind'>;
+  private readonly tailWindow: Histogram;
+  private readonly tailWidened: Counter;
+  private readonly tailFallbacks: Counter<'reason'>;
   /** Per-stream children, resolved once: the hot path must not hash labels. */
   readonly stdoutLines: CounterChild;
   readonly stderrLines: CounterChild;
@@ -47,6 +56,13 @@ export class CaptureTelemetry {
     this.streamsPaused.set(0);
     this.refusedIds = new Counter({ name: 'log_capturer_refused_container_ids_total', help: 'Container ids from the daemon that are not 64 hex characters, refused before any request.', labelNames: ['source'] as const, registers });
     for (const source of ['events', 'listing'] as const) this.refusedIds.inc({ source }, 0);
+    this.reopens = new Counter({ name: 'log_capturer_stream_opens_total', help: 'Log streams opened, by why: start, rotation, turn (a slot came back), reconnect (after an error), poll (a read without follow).', labelNames: ['kind'] as const, registers });
+    this.reopenSeconds = new Histogram({ name: 'log_capturer_stream_open_seconds', help: 'Time from asking for a log stream to the daemon answering, by why it was opened.', labelNames: ['kind'] as const, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers });
+    this.tailWindow = new Histogram({ name: 'log_capturer_tail_window_entries', help: 'Size of the tail window a stream was opened with (entries from the end of the log).', buckets: [64, 512, 4096, 32_768, 262_144, 2_097_152, 4_194_304], registers });
+    this.tailWidened = new Counter({ name: 'log_capturer_tail_window_widened_total', help: 'Tail windows that did not reach back to the position and were asked for again, wider.', registers });
+    this.tailFallbacks = new Counter({ name: 'log_capturer_tail_window_fallbacks_total', help: 'Streams opened by since alone instead of a tail window: small_log (the whole log is small), too_large (the window would be too large).', labelNames: ['reason'] as const, registers });
+    for (const kind of REOPEN_KINDS) this.reopens.inc({ kind }, 0);
+    for (const reason of ['small_log', 'too_large'] as const) this.tailFallbacks.inc({ reason }, 0);
     // Known label values start at 0, so a series exists (and rate() works) before the first line.
     this.stdoutLines = this.linesRead.labels('stdout');
     this.stderrLines = this.linesRead.labels('stderr');
@@ -78,6 +94,21 @@ export class CaptureTelemetry {
 
   rotated(): void {
     this.streamRotations.inc();
+  }
+
+  /** A stream was asked for; `seconds` until the daemon answered. `tail`: the window it was opened with. */
+  streamRequested(kind: ReopenKind, seconds: number, tail: number | undefined): void {
+    this.reopens.inc({ kind });
+    this.reopenSeconds.observe({ kind }, seconds);
+    if (tail !== undefined) this.tailWindow.observe(tail);
+  }
+
+  tailWidenedOnce(): void {
+    this.tailWidened.inc();
+  }
+
+  tailFallback(reason: 'small_log' | 'too_large'): void {
+    this.tailFallbacks.inc({ reason });
   }
 
   // ---- the engine ------------------------------------------------------------------------

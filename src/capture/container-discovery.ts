@@ -31,6 +31,8 @@ export interface DiscoveryListener {
   found(info: ContainerInfo, existedAtStart: boolean): void;
   /** A tracked container started, restarted or was unpaused. */
   started(id: string): void;
+  /** A tracked container exited (Docker: `die`; Podman: `died`). */
+  stopped(id: string): void;
   /** A tracked container was removed (Docker: `destroy`; Podman: `remove`). */
   destroyed(id: string): void;
   /** A tracked container was renamed. */
@@ -57,6 +59,8 @@ export interface ContainerDiscoveryOptions {
 const STARTED = new Set(['start', 'restart', 'unpause']);
 /** Docker says `destroy`, Podman `remove`. */
 const REMOVED = new Set(['destroy', 'remove']);
+/** The container's process exited: Docker `die`, Podman `died`. */
+const EXITED = new Set(['die', 'died']);
 
 export class ContainerDiscovery {
   private readonly docker: DockerApi;
@@ -193,6 +197,8 @@ export class ContainerDiscovery {
     } else if (REMOVED.has(event.action)) {
       this.ignored.delete(event.id);
       if (listener.isTracked(event.id)) listener.destroyed(event.id);
+    } else if (EXITED.has(event.action)) {
+      if (listener.isTracked(event.id)) listener.stopped(event.id);
     } else if (event.action === 'rename') {
       const name = (event.name ?? event.attributes.name ?? '').replace(/^\//, '');
       if (!name) return;
@@ -204,7 +210,7 @@ export class ContainerDiscovery {
         void this.inspect(event.id);
       }
     }
-    // die/stop/kill: the stream ends by itself, drained to its last line.
+    // stop/kill: `die` follows; a follow stream ends by itself, drained to its last line.
   }
 
   private refuseId(id: string, source: 'events' | 'listing'): void {

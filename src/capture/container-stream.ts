@@ -1,4 +1,5 @@
-// ONE follow stream of one container's log, from an exact position until it ends or is closed.
+// ONE stream of one container's log (a follow stream, or a bounded read without follow), from an
+// exact position until it ends or is closed.
 //
 // close() is the fix the product was born from: a reader blocked on a follow stream whose
 // container writes nothing would otherwise live forever. Closing destroys the HTTP response and
@@ -14,18 +15,34 @@ import type { LineConsumer } from './captured-line.js';
 import { sinceParam } from './position.js';
 import type { Position } from './position.js';
 import { PositionedLineReader } from './positioned-line-reader.js';
+import type { LogOpening, WindowVerdict } from './positioned-line-reader.js';
 
-/** How a stream finished. `ended`: the daemon ended it (container stopped). `closed`: we closed it. */
+/**
+ * How a stream finished. `ended`: the daemon ended it (the container stopped, or a read without
+ * follow reached the end). `closed`: we closed it. `unproven`: its tail window could not be shown
+ * to reach back to the position; nothing was handed on and it was closed (ask again wider).
+ */
 export type StreamOutcome =
   | { kind: 'ended' }
   | { kind: 'closed' }
+  | { kind: 'unproven' }
   | { kind: 'error'; error: Error };
+
+/**
+ * A stream counts as quiet after this long without a byte: a rotation that was waiting for the
+ * stream to make progress closes it then, and a tail window still unjudged is given up.
+ */
+export const QUIET_MS = 100;
 
 export interface ContainerStreamOptions {
   docker: Pick<DockerApi, 'openLogs'>;
   container: ContainerInfo;
   /** Where to start: lines before it, and the first `skip` lines at or after `since`, are not handed on. */
   position: Position;
+  /** How to ask the daemon (default: `since` the position). */
+  opening?: LogOpening;
+  /** Follow new lines (default) or read to the current end and stop. */
+  follow?: boolean;
   consumer: LineConsumer;
   telemetry: CaptureTelemetry;
   maxLineBytes: number;
@@ -39,6 +56,7 @@ export class ContainerStream {
   /** Lines handed to the consumer by this stream (not counting the skipped ones). */
   lines = 0;
   bytes = 0;
+  firstTimestamp: string | undefined;
   lastTimestamp: string | undefined;
   /** Resolves once the stream is over and its response is fully gone. Never rejects. */
   readonly done: Promise<StreamOutcome>;
@@ -53,6 +71,10 @@ export class ContainerStream {
   private opened = false;
   private finished = false;
   private paused = false;
+  /** A rotation is due: close once the stream has made progress (see requestRotation). */
+  private rotationRequested = false;
+  private lastDataAt = 0;
+  private quietTimer: NodeJS.Timeout | undefined;
   private pendingCloses = 0;
   private waitingForSocket = false;
   private resolveDone!: (outcome: StreamOutcome) => void;
@@ -70,25 +92,43 @@ export class ContainerStream {
     this.start = { sinceMs: options.position.sinceMs, skip: options.position.skip };
     this.reader = new PositionedLineReader({
       start: this.start,
+      opening: options.opening ?? { kind: 'since' },
+      bounded: options.follow === false,
       tty: options.container.tty,
       maxLineBytes: options.maxLineBytes,
       onLine: (line, position) => this.handleLine(line, position),
       onDaemonError: (message) => options.telemetry.daemonError(this.container, message),
+      onUnproven: () => this.handleUnproven(),
     });
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
   }
 
+  /** Lines read again to get back to the position (skipped, or older than it in a tail window). */
+  get reread(): number {
+    return this.reader.reread;
+  }
+
+  /** How its tail window was judged (undefined when it was not opened with one). */
+  get windowVerdict(): WindowVerdict | undefined {
+    return this.reader.windowVerdict;
+  }
+
   /**
-   * Opens the follow stream. Rejects (DockerError: 404, 501, or a connection error) when the
-   * daemon refuses; then nothing needs closing (and `done` settles only if close() was called).
+   * Opens the stream. Rejects (DockerError: 404, 501, or a connection error) when the daemon
+   * refuses; then nothing needs closing (and `done` settles only if close() was called).
    */
   async open(): Promise<void> {
     this.openCalled = true;
+    const opening = this.options.opening ?? { kind: 'since' };
+    const follow = this.options.follow ?? true;
     let response: ApiStream;
     try {
-      response = await this.options.docker.openLogs(this.container.id, { follow: true, since: sinceParam(this.start) });
+      response = await this.options.docker.openLogs(
+        this.container.id,
+        opening.kind === 'since' ? { follow, since: sinceParam(this.start) } : opening.kind === 'tail' ? { follow, tail: opening.tail } : { follow },
+      );
     } catch (error) {
       if (this.closing) this.finish();
       throw error;
@@ -100,6 +140,45 @@ export class ContainerStream {
       return;
     }
     if (this.paused) response.pause();
+    this.lastDataAt = performance.now();
+    // A tail window is judged by its lines; a follow stream that goes quiet first is given up.
+    if (this.reader.windowVerdict === 'pending' && follow) this.armQuietCheck();
+  }
+
+  /**
+   * The rotation interval is over: close the stream once it has made progress, so that every
+   * turn does more than read again what the last one read (a 30,000-line burst under a 100 ms
+   * rotation was read at 100 lines/s: each turn re-read the lines its position skips and was cut
+   * before it got past them). Progress is at least one new line, and at least as many as the
+   * position skipped: the lines a reopening reads again are then paid for by as many new ones.
+   * A stream that goes quiet is caught up, and closes too.
+   */
+  requestRotation(): void {
+    if (this.closing || this.finished) return;
+    this.rotationRequested = true;
+    if (this.madeProgress()) void this.close();
+    else this.armQuietCheck();
+  }
+
+  private madeProgress(): boolean {
+    return this.lines >= Math.max(1, this.start.skip);
+  }
+
+  /** Checks, after QUIET_MS, whether no byte came meanwhile; re-arms for the remaining time if one did. */
+  private armQuietCheck(): void {
+    if (this.quietTimer !== undefined || this.closing || this.finished) return;
+    const wait = Math.max(1, QUIET_MS - (performance.now() - this.lastDataAt));
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      if (this.closing || this.finished) return;
+      if (performance.now() - this.lastDataAt < QUIET_MS) {
+        this.armQuietCheck();
+        return;
+      }
+      if (this.reader.windowVerdict === 'pending') this.reader.giveUpPendingWindow();
+      else if (this.rotationRequested) void this.close();
+    }, wait);
+    this.quietTimer.unref();
   }
 
   private attach(response: ApiStream): void {
@@ -166,10 +245,22 @@ export class ContainerStream {
 
   private handleData(chunk: Buffer): void {
     if (this.closing) return;
+    this.lastDataAt = performance.now();
     this.options.telemetry.bytes(chunk.length);
     this.bytes += chunk.length;
     this.reader.push(chunk);
     this.countLines();
+    if (this.rotationRequested && !this.closing && this.madeProgress()) void this.close();
+  }
+
+  /** The tail window does not reach back to the position: nothing was handed on; close. */
+  private handleUnproven(): void {
+    if (this.outcome) return;
+    // Called from inside the parser: it is not reset here (the reader ignores what follows an
+    // unproven verdict, and no more bytes are pushed once closing).
+    this.outcome = { kind: 'unproven' };
+    this.closing = true;
+    this.destroyResponse();
   }
 
   // prom-client hashes the labels on every inc(): the line counters are added once per chunk
@@ -183,6 +274,7 @@ export class ContainerStream {
 
   private handleLine(line: LogLine, position: Position): void {
     this.lines += 1;
+    this.firstTimestamp ??= line.timestamp;
     this.lastTimestamp = line.timestamp;
     if (line.stream === 'stdout') this.uncountedStdout += 1;
     else this.uncountedStderr += 1;
@@ -193,9 +285,9 @@ export class ContainerStream {
 
   private handleEnd(): void {
     if (this.closing || this.outcome) return;
-    this.reader.end(); // the final line may lack its `\n`
+    this.reader.end(); // the final line may lack its `\n`; an unjudged window is judged now
     this.countLines();
-    this.outcome = { kind: 'ended' };
+    this.outcome ??= { kind: 'ended' };
   }
 
   private handleError(error: Error): void {
@@ -217,6 +309,8 @@ export class ContainerStream {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.quietTimer !== undefined) clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
     const response = this.response;
     if (response) {
       response.off('data', this.onData);

@@ -40,6 +40,14 @@ export function sinceParam(position: Position): string {
   return `${seconds}.${String(nanos).padStart(9, '0')}`;
 }
 
+/**
+ * The canonical timestamp text of a millisecond (`2026-11-28T01:43:21.152000000Z`): the form
+ * the frame parser gives every line, so that comparing texts compares times.
+ */
+export function timestampText(ms: number): string {
+  return `${new Date(Math.max(0, ms)).toISOString().slice(0, 23)}000000Z`;
+}
+
 /** Milliseconds since the epoch of a Docker RFC 3339 timestamp (the nanoseconds are cut, not rounded). */
 export function timestampMs(timestamp: string): number {
   // Docker writes UTC with a fixed width: `2026-11-28T01:43:21.152000367Z`. Date.parse keeps the ms.
