@@ -412,6 +412,17 @@ void describe('stack files', () => {
     assert.deepEqual([...used].filter((name) => !known.has(name)), []);
   });
 
+  void it('README: the deploy instructions name every variable the stack files read, and no DOCKER_GID', () => {
+    const readme = read('README.md');
+    const uncommented = `${read('docker-compose.yml')}\n${read('deploy/swarm-stack.yml')}`.split('\n').filter((line) => !/^\s*#/.test(line)).join('\n');
+    const variables = new Set([...uncommented.matchAll(/(?<!\$)\$\{([A-Z_]+)/g)].map((m) => m[1] as string));
+    assert.deepEqual([...variables].sort(), ['DOCKER_SOCKET', 'LOG_CAPTURER_IMAGE']);
+    for (const name of variables) assert.match(readme, new RegExp(`\\b${name}=`), `README says how to set ${name}`);
+    assert.doesNotMatch(readme, /DOCKER_GID=|stat -c %g/, 'the old group instructions are gone');
+    assert.match(readme, /^docker-compose up -d --build$/m, 'one command starts the compose stack');
+    assert.match(readme, /^docker stack deploy -c deploy\/swarm-stack\.yml logs$/m);
+  });
+
   void it('docker-compose.yml passes `docker-compose config`', async (t) => {
     if (!(await requireDockerCompose(t))) return;
     const { stdout } = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root.pathname, timeout: 120_000, env: withoutEnv('DOCKER_SOCKET') });
