@@ -1,6 +1,6 @@
-// docs/configuration.md, generated from plugin-config/schema.json (descriptions, defaults,
-// bounds), the environment-variable mapping, the flags and the exit codes, so the documentation
-// cannot drift from what the code accepts. `npx tsx scripts/config-reference.ts` rewrites it.
+// docs/configuration.md, generated from the schema (src/config/config-file-schema.ts: descriptions,
+// defaults, bounds), the environment-variable mapping, the flags and the exit codes, so the
+// documentation cannot drift from what the code accepts. `npx tsx scripts/config-reference.ts` rewrites it.
 import { CLI_OPTIONS } from '../config/cli-overrides.js';
 import { configSchema, isSection } from '../config/config-schema.js';
 import type { SchemaNode } from '../config/config-schema.js';
@@ -55,7 +55,7 @@ function leafPaths(node: SchemaNode, prefix: string[] = []): string[][] {
 export function configReference(): string {
   const schema = configSchema();
   const lines: string[] = [
-    '<!-- Generated from plugin-config/schema.json by `npx tsx scripts/config-reference.ts`; do not edit by hand. -->',
+    '<!-- Generated from src/config/config-file-schema.ts by `npx tsx scripts/config-reference.ts`; do not edit by hand. -->',
     '',
     '## Configuration reference',
     '',

@@ -1,4 +1,4 @@
-// File < environment < flags, validated against plugin-config/schema.json, resolved to the
+// File < environment < flags, validated against the schema (config-file-schema.ts), resolved to the
 // CapturerConfig the capturer runs with. Every problem is collected before anything is thrown.
 import type { CapturerConfig } from './capturer-config.js';
 import { readCliOverrides } from './cli-overrides.js';
@@ -11,7 +11,6 @@ import type { RawConfig } from './config-layers.js';
 import { configValidator } from './config-schema.js';
 import { envSource, readEnvOverrides } from './env-overrides.js';
 import { crossKeyProblems, resolveConfig } from './resolve-config.js';
-import type { ValidatedConfigFile } from './resolve-config.js';
 import { schemaProblems } from './schema-problems.js';
 
 export type { CliOverrides };
@@ -83,8 +82,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Captu
   // A file that did not parse would only produce "missing key" noise here.
   if (fileUnusable) throw new ConfigError(problems);
   const validate = configValidator();
-  if (!validate(merged)) addUnique(problems, schemaProblems(validate.errors, sources));
+  // The validator is a type guard: `merged` becomes a ConfigFile (defaults filled in) or has errors.
+  const validated = validate(merged) ? merged : undefined;
+  if (validated === undefined) addUnique(problems, schemaProblems(validate.errors, sources));
   addUnique(problems, crossKeyProblems(merged, sources));
-  if (problems.length > 0) throw new ConfigError(problems);
-  return resolveConfig(merged as unknown as ValidatedConfigFile);
+  if (problems.length > 0 || validated === undefined) throw new ConfigError(problems);
+  return resolveConfig(validated);
 }

@@ -1,11 +1,10 @@
-// A validated configuration (snake_case, `5m`, `1MiB`, defaults filled in by the schema) turned
-// into the CapturerConfig every component receives (camelCase, ms, bytes), plus the rules that
-// span several keys and so cannot live in the schema.
+// A validated configuration file (ConfigFile: snake_case, `5m`, `1MiB`, defaults filled in; its
+// type is derived from the schema) turned into the CapturerConfig every component receives
+// (camelCase, ms, bytes), plus the rules that span several keys and so cannot live in the schema.
 import { hostname } from 'node:os';
 import { parseListen } from './address-formats.js';
-import type {
-  CapturerConfig, Compression, InitialPosition, LogLevel, SinkType,
-} from './capturer-config.js';
+import type { CapturerConfig } from './capturer-config.js';
+import type { ConfigFile } from './config-file-schema.js';
 import { describeFound, expectedGot } from './config-errors.js';
 import { getAt } from './config-layers.js';
 import type { RawConfig } from './config-layers.js';
@@ -15,37 +14,6 @@ import { formatDuration, formatSize, parseDuration, parseSize } from './units.js
 
 type Duration = string;
 type Size = string | number;
-
-/** The file's shape once the schema has accepted it and filled its defaults. */
-export interface ValidatedConfigFile {
-  docker: {
-    host?: string;
-    api_version?: string;
-    tls?: { ca_file?: string; cert_file?: string; key_file?: string; verify: boolean };
-    request_timeout: Duration;
-  };
-  capture: { max_streams: number; rotation_interval: Duration; initial_position: InitialPosition; max_line_bytes: Size; host_name?: string };
-  filters: {
-    include_names: string[]; exclude_names: string[]; include_images: string[]; exclude_images: string[];
-    include_labels: string[]; exclude_labels: string[]; opt_out_label: string;
-  };
-  sink: {
-    type: SinkType;
-    url?: string;
-    auth?: { username: string; password: string };
-    compression: Compression;
-    batch: { max_events: number; max_bytes: Size; linger: Duration };
-    max_in_flight: number;
-    request_timeout: Duration;
-    retry: { initial_backoff: Duration; max_backoff: Duration; config_error_backoff: Duration };
-    headers: Record<string, string>;
-  };
-  buffer: { max_bytes: Size; resume_bytes?: Size };
-  checkpoint: { state_dir: string; flush_interval: Duration };
-  server: { enabled: boolean; listen: string; status_token?: string };
-  shutdown: { grace_period: Duration };
-  log: { level: LogLevel };
-}
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
@@ -106,7 +74,7 @@ export function crossKeyProblems(config: RawConfig, sources: SourceLookup): Conf
   return problems;
 }
 
-export function resolveConfig(file: ValidatedConfigFile): CapturerConfig {
+export function resolveConfig(file: ConfigFile): CapturerConfig {
   const { docker, capture, filters, sink, buffer, checkpoint, server } = file;
   const listen = parseListen(server.listen);
   if (!listen.ok) throw new Error(`unvalidated listen address: ${listen.reason}`);

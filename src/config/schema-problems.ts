@@ -46,7 +46,7 @@ export function expectedText(node: SchemaNode | undefined): string {
  * For a key required by an if/then (sink.url when sink.type is vector), the keys the `if` tests:
  * the layer that set those made the missing key necessary.
  */
-function conditionKeys(schemaPath: string): string[] {
+function conditionKeys(schemaPath: string): readonly string[] {
   const at = schemaPath.lastIndexOf('/then/');
   if (at < 0) return [];
   let node: unknown = configSchema();
