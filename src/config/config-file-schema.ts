@@ -220,7 +220,7 @@ export const CONFIG_FILE_SCHEMA = {
         },
         auth: {
           type: 'object',
-          description: 'Basic authentication; both keys are required when the section is present.',
+          description: 'Basic authentication; both keys are required when the section is present. Not together with an Authorization header in sink.headers.',
           additionalProperties: false,
           properties: {
             username: {
@@ -313,7 +313,7 @@ export const CONFIG_FILE_SCHEMA = {
         headers: {
           type: 'object',
           default: {},
-          description: 'Extra request headers (name: value). Values of authorization-, cookie-, token-, key- or secret-like headers are secrets.',
+          description: 'Extra request headers (name: value). Values of authorization-, cookie-, token-, key- or secret-like headers are secrets. An Authorization header (any case) cannot be combined with sink.auth or user:password in sink.url.',
           propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" },
           'x-expected': 'header names made of letters, digits and -',
           additionalProperties: { type: 'string' },

@@ -2,11 +2,11 @@
 // type is derived from the schema) turned into the CapturerConfig every component receives
 // (camelCase, ms, bytes), plus the rules that span several keys and so cannot live in the schema.
 import { hostname } from 'node:os';
-import { parseListen } from './address-formats.js';
+import { checkHttpUrl, parseListen } from './address-formats.js';
 import type { CapturerConfig } from './capturer-config.js';
 import type { ConfigFile } from './config-file-schema.js';
 import { describeFound, expectedGot } from './config-errors.js';
-import { getAt } from './config-layers.js';
+import { getAt, isPlainObject } from './config-layers.js';
 import type { RawConfig } from './config-layers.js';
 import type { ConfigProblem } from './config-errors.js';
 import type { SourceLookup } from './schema-problems.js';
@@ -45,6 +45,37 @@ function durationAt(config: RawConfig, path: readonly string[]): number | undefi
 }
 
 /**
+ * sink.auth and user:password in sink.url become the Authorization header; a header of that name
+ * in sink.headers as well would send two, and the receiver would pick one we cannot predict.
+ */
+function authorizationProblems(config: RawConfig, sources: SourceLookup): ConfigProblem[] {
+  const headers = getAt(config, ['sink', 'headers']);
+  if (!isPlainObject(headers)) return [];
+  const problems: ConfigProblem[] = [];
+  const url = getAt(config, ['sink', 'url']);
+  const parsedUrl = typeof url === 'string' ? checkHttpUrl(url) : undefined;
+  const rivals: { key: string; source: string }[] = [];
+  if (isPlainObject(getAt(config, ['sink', 'auth']))) rivals.push({ key: 'sink.auth', source: sources.sourceOfSection(['sink', 'auth']) });
+  if (parsedUrl?.ok === true && (parsedUrl.value.username !== '' || parsedUrl.value.password !== '')) {
+    rivals.push({ key: 'the user:password in sink.url', source: sources.sourceOf(['sink', 'url']) });
+  }
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase() !== 'authorization') continue;
+    const path = ['sink', 'headers', name];
+    const source = sources.sourceOf(path);
+    for (const rival of rivals) {
+      const where = rival.source === source ? '' : ` (from ${rival.source})`;
+      problems.push({
+        source,
+        path: path.join('.'),
+        message: `conflicts with ${rival.key}${where}: both set the Authorization header (header names are compared without case); keep one of them`,
+      });
+    }
+  }
+  return problems;
+}
+
+/**
  * Rules across keys, checked on the merged configuration even when other keys are broken (every
  * problem at once); a value that does not parse is left to the schema's message.
  */
@@ -71,6 +102,7 @@ export function crossKeyProblems(config: RawConfig, sources: SourceLookup): Conf
       message: expectedGot(`a duration no longer than sink.retry.max_backoff (${formatDuration(max)})`, describeFound(getAt(config, initialPath), initialPath)),
     });
   }
+  problems.push(...authorizationProblems(config, sources));
   return problems;
 }
 
