@@ -35,8 +35,25 @@ function addUnique(into: ConfigProblem[], problems: readonly ConfigProblem[]): v
   }
 }
 
+/** A configuration and where each of its values came from. */
+export interface LoadedConfig {
+  config: CapturerConfig;
+  /**
+   * The layer that set this key: the file's path, `environment variable NAME`, a flag such as
+   * `--docker-host`, or BUILT_IN_DEFAULT.
+   */
+  originOf(path: readonly string[]): string;
+}
+
+export const BUILT_IN_DEFAULT = 'built-in default';
+
 /** Throws ConfigError listing every problem; see docs/configuration.md for precedence. */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<CapturerConfig> {
+  return (await loadConfigWithOrigins(options)).config;
+}
+
+/** loadConfig, also saying which layer set each value (for check-config). */
+export async function loadConfigWithOrigins(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
   const problems: ConfigProblem[] = [];
   const sources = new SourceMap(options.file ?? 'built-in defaults');
@@ -87,5 +104,5 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Captu
   if (validated === undefined) addUnique(problems, schemaProblems(validate.errors, sources));
   addUnique(problems, crossKeyProblems(merged, sources));
   if (problems.length > 0 || validated === undefined) throw new ConfigError(problems);
-  return resolveConfig(validated);
+  return { config: resolveConfig(validated), originOf: (path) => sources.originOf(path) ?? BUILT_IN_DEFAULT };
 }
