@@ -213,6 +213,16 @@ void describe('loadConfig refuses broken configurations', () => {
       expect: ['FILE: syntax error at line 4, column 1: Missing closing "quote'],
     },
     {
+      name: 'a key indented deeper than the one above it, at its own line (3), not the line above (2)',
+      yaml: 'sink:\n  type: vector\n   url: http://127.0.0.1:8080/\n',
+      expect: ['FILE: syntax error at line 3, column 4: this line is indented deeper than the key on line 2, so it reads as part of that value'],
+    },
+    {
+      name: 'an over-indented line deeper in the file',
+      yaml: 'sink:\n  auth:\n    username: u\n     password: S3cretPass\n',
+      expect: ['FILE: syntax error at line 4, column 6: this line is indented deeper than the key on line 3'],
+    },
+    {
       name: 'a file that is a list',
       yaml: '- sink\n',
       expect: ['FILE: expected a mapping of sections (docker, capture, sink...), got a list'],
