@@ -1,6 +1,5 @@
 // Defence in depth for what the server prints: components should never hand us secrets, but a
 // URL with `user:pass@` or a `password` field in a status snapshot must not leak if one does.
-
 import { stripUrlCredentials } from '../utils/url-credentials.js';
 
 const SECRET_KEY = /pass(word)?|secret|token|authorization|api[_-]?key|credential/i;

@@ -5,13 +5,15 @@
 
 export const REDACTED_USERINFO = '[redacted]';
 
-/** `scheme://` and what follows up to a space, a quote, `<`, `>` or the next `scheme://`. */
-const URL_WITH_SCHEME = /([a-z][a-z0-9+.-]*:\/\/)((?:(?![a-z][a-z0-9+.-]*:\/\/)[^\s"'<>`])*)/gi;
+/** Where a URL starts: a scheme (at most 32 characters, not inside a longer word) and `//`. */
+const SCHEME = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}:\/\//gi;
+/** Where a URL in free text ends. */
+const URL_END = /[\s"'<>`]/;
 /**
  * `alice:S3cret@host` without `//` (a URL parser takes `alice` for the scheme): a word, a colon
  * not followed by `//`, then everything up to the token's last @.
  */
-const USERINFO_WITHOUT_SLASHES = /(^|[\s"'(=,])[a-z][a-z0-9+.-]*:(?!\/\/)[^\s"'<>`]*@/gi;
+const USERINFO_WITHOUT_SLASHES = /(^|[\s"'(=,])[a-z][a-z0-9+.-]{0,31}:(?!\/\/)[^\s"'<>`]*@/gi;
 
 function parses(text: string): URL | undefined {
   try {
@@ -43,13 +45,24 @@ function redactAfterScheme(scheme: string, rest: string): string {
  */
 export function stripUrlCredentials(text: string): string {
   if (!text.includes('@')) return text;
-  return text
-    .replace(URL_WITH_SCHEME, (_match, scheme: string, rest: string) => `${scheme}${redactAfterScheme(scheme, rest)}`)
-    .replace(USERINFO_WITHOUT_SLASHES, (_match, before: string) => `${before}${REDACTED_USERINFO}@`);
+  // Each URL runs from its scheme to a space, a quote, < > or the next URL (a query may hold one).
+  const starts = [...text.matchAll(SCHEME)].map((match) => ({ at: match.index, scheme: match[0] }));
+  let stripped = '';
+  let copied = 0;
+  for (const [index, { at, scheme }] of starts.entries()) {
+    const restStart = at + scheme.length;
+    const limit = starts[index + 1]?.at ?? text.length;
+    const endInRest = text.slice(restStart, limit).search(URL_END);
+    const restEnd = endInRest < 0 ? limit : restStart + endInRest;
+    stripped += `${text.slice(copied, restStart)}${redactAfterScheme(scheme, text.slice(restStart, restEnd))}`;
+    copied = restEnd;
+  }
+  stripped += text.slice(copied);
+  return stripped.replace(USERINFO_WITHOUT_SLASHES, (_match, before: string) => `${before}${REDACTED_USERINFO}@`);
 }
 
-const SCHEME_AT_START = /^([a-z][a-z0-9+.-]*:\/\/)([\s\S]*)$/i;
-const USERINFO_AT_START = /^[a-z][a-z0-9+.-]*:[^/][\s\S]*@/i;
+const SCHEME_AT_START = /^([a-z][a-z0-9+.-]{0,31}:\/\/)([\s\S]*)$/i;
+const USERINFO_AT_START = /^[a-z][a-z0-9+.-]{0,31}:[^/]/i;
 
 /**
  * One value meant to be a URL (a configuration value), valid or not: unlike in free text, a space
