@@ -10,6 +10,7 @@ import { Agent, errors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { compress as zstdCompress } from 'zstd-napi';
 import type { Compression, SinkAuthConfig } from '../../config/capturer-config.js';
+import { stripUrlCredentials } from '../../utils/url-credentials.js';
 import type { RetryOutcome, SendOutcome, Sink } from './sink.js';
 
 const gzipAsync = promisify(gzip);
@@ -41,11 +42,12 @@ export class HttpSink implements Sink {
   constructor(options: HttpSinkOptions) {
     this.kind = options.kind;
     const url = new URL(options.url);
-    // Credentials in the URL are moved to the Authorization header, never sent or shown in the URL.
+    // Credentials in the URL are moved to the Authorization header, never sent in the URL; the
+    // URL we show says `[redacted]@`, so a reader knows they are there.
     const auth = options.auth ?? (url.username !== '' ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined);
+    this.displayUrl = stripUrlCredentials(url.toString());
     url.username = '';
     url.password = '';
-    this.displayUrl = url.toString();
     this.origin = url.origin;
     this.path = `${url.pathname}${url.search}`;
     this.compression = options.compression;
