@@ -1,20 +1,24 @@
-// node --import tsx bench/json-file-decode.ts [--lines N] [--line-bytes N] [--runs N] [--file PATH] [--tty]
+// node --import tsx bench/json-file-decode.ts [--lines N] [--line-bytes N] [--runs N] [--file PATH] [--tty] [--follow N]
 //
-// The file route's own cost per line, without Docker or a receiver: a json-file of N lines of
-// about line-bytes bytes (written the way dockerd writes them, 1,000,000 x 100 by default; or a
-// real container's file with --file) is
+// The file route's own cost per line, without a receiver: a json-file of N lines of about
+// line-bytes bytes (written the way dockerd writes them, 1,000,000 x 100 by default; or a real
+// container's file with --file) is
 //   decode   decoded from memory by JsonFileDecoder (reads of 128 KiB, as the reader makes them)
 //   reader   read from disk (page cache) by JsonFileReader with follow off, each line counted
-// Prints lines/s, ns/line (wall), CPU ns/line and the load average; the best of --runs runs.
+// and with --follow N (needs the daemon at DOCKER_HOST, and its files on this machine):
+//   follow   a container writes `seq 1 N` while JsonFileReader follows its file live
+// Prints lines/s, ns/line (wall), CPU ns/line (this process, all threads) and the load average;
+// the best of --runs runs.
 import { isUtf8 } from 'node:buffer';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { JsonFileDecoder } from '../src/docker/json-file/json-file-decoder.js';
 import type { LogFileIdentity } from '../src/docker/json-file/file-position.js';
 import { JsonFileReader } from '../src/docker/json-file/json-file-reader.js';
-import { locationOfPath } from '../src/docker/json-file/log-location.js';
+import { jsonLogLocation, locationOfPath } from '../src/docker/json-file/log-location.js';
+import { TEST_IMAGE, TEST_LABEL, testDocker } from '../test/support/docker.js';
 import { jsonFileLine } from '../test/support/json-file-model.js';
 
 const { values } = parseArgs({
@@ -24,6 +28,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     file: { type: 'string' },
     tty: { type: 'boolean', default: false },
+    follow: { type: 'string' },
   },
 });
 
@@ -48,7 +53,8 @@ if (!values.file) {
 }
 
 const data = readFileSync(path);
-const entries = data.reduce((n, byte) => (byte === 0x0a ? n + 1 : n), 0);
+let entries = 0;
+for (let at = data.indexOf(0x0a); at >= 0; at = data.indexOf(0x0a, at + 1)) entries += 1;
 console.log(`file: ${path} (${(data.length / 1024 / 1024).toFixed(1)} MiB, ${entries} entries), node ${process.version}`);
 
 interface Measure {
@@ -108,6 +114,40 @@ async function readFromDisk(): Promise<Measure> {
   return { lines, wallMs, cpuMs: (used.user + used.system) / 1000 };
 }
 
+/** A container writes `seq 1 count` while the reader follows its file. */
+async function followLive(count: number): Promise<Measure> {
+  const docker = testDocker();
+  const container = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ['sh', '-c', `sleep 1; seq 1 ${count}`], Labels: { [TEST_LABEL]: 'true' }, HostConfig: { NetworkMode: 'none' } });
+  try {
+    await container.start();
+    const info = await container.inspect();
+    let lines = 0;
+    const reader = new JsonFileReader({
+      location: jsonLogLocation(dirname(dirname(info.LogPath)), info.Id, info.LogPath),
+      start: { kind: 'beginning' },
+      tty: false,
+      maxLineBytes: 1 << 20,
+      follow: true,
+      onLine: () => {
+        lines += 1;
+      },
+    });
+    await reader.open();
+    const cpu = process.cpuUsage();
+    const t0 = performance.now();
+    while (lines < count) {
+      const outcome = await Promise.race([reader.done, new Promise((resolve) => setTimeout(resolve, 20))]);
+      if (outcome !== undefined) throw new Error(`follow ended early: ${JSON.stringify(outcome)}`);
+    }
+    const wallMs = performance.now() - t0;
+    const used = process.cpuUsage(cpu);
+    await reader.close();
+    return { lines, wallMs, cpuMs: (used.user + used.system) / 1000 };
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
 function report(name: string, all: Measure[]): void {
   const best = all.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
   console.log(
@@ -125,5 +165,6 @@ for (let run = 0; run < runs; run += 1) {
 }
 report('decode', decodeRuns);
 report('reader', readerRuns);
+if (values.follow !== undefined) report('follow', [await followLive(Number(values.follow))]);
 console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${(await import('node:os')).availableParallelism()} CPUs)`);
 rmSync(dir, { recursive: true, force: true });

@@ -215,6 +215,8 @@ describe('JsonFileReader: following rotation', () => {
       await run.reader.close();
       assert.ok(writer.rotations >= 20, `rotations: ${writer.rotations}`);
       assert.equal(run.reader.rotations, writer.rotations);
+      // The model gzips at once: every file it held was found again by its gzip header.
+      assert.equal(run.reader.rotationsFoundGzipped, compress ? writer.rotations : 0);
       assert.deepEqual(run.lines, expected);
       assert.deepEqual(run.warnings, []);
     });

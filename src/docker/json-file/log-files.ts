@@ -129,8 +129,8 @@ export async function firstEntryTime(read: (buffer: Buffer, position: number) =>
 }
 
 export type Successor =
-  /** Read this file next. */
-  | { kind: 'file'; file: ListedFile }
+  /** Read this file next. `byGzipHeader`: X was found gzipped, by the lastTime in a `.gz` header. */
+  | { kind: 'file'; file: ListedFile; byGzipHeader: boolean }
   /** X is still the live file: nothing follows it yet. */
   | { kind: 'live' }
   /** X was rotated but the file after it is not there yet (the live file is being created): look again. */
@@ -145,6 +145,7 @@ export async function findSuccessor(location: JsonLogLocation, x: { dev: string;
   const files = await listLogFiles(location);
   let index = files.find((f) => !f.compressed && f.ino === x.ino && f.dev === x.dev)?.index;
   if (index === 0) return { kind: 'live' };
+  const byGzipHeader = index === undefined;
   if (index === undefined && lastEntryTime !== '') {
     // Gzipped since: find it by the last entry's time moby put in the header.
     const matches: number[] = [];
@@ -165,7 +166,7 @@ export async function findSuccessor(location: JsonLogLocation, x: { dev: string;
   }
   const next = files.filter((f) => f.index === index - 1);
   const plain = next.find((f) => !f.compressed);
-  if (plain) return { kind: 'file', file: plain };
+  if (plain) return { kind: 'file', file: plain, byGzipHeader };
   if (next.length > 0) return { kind: 'unavailable', error: new JsonFileError('JSON_FILE_COMPRESSED', `the log file to read next (${next[0]?.name}) is compressed; this route does not read .gz files`, { path: location.path }) };
   return { kind: 'not-yet' };
 }

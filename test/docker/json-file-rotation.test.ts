@@ -1,0 +1,227 @@
+// json-file's own rotation on the real daemon (`--log-opt max-size=1m --log-opt max-file=3`, plain
+// and compress=true), read by JsonFileReader while the container writes as fast as dockerd takes
+// it. The API cannot return lines from deleted files, so the oracle is what the container wrote:
+// `seq` numbers, which must arrive contiguous, each once. The container writes in bursts the test
+// releases (through a file in a bind mount) once the reader has caught up with the last one, so
+// the reader is never more than ~1.4 MB behind: no line can be rotated away unread, however slow
+// the machine (a speed race the test would otherwise depend on).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import type Docker from 'dockerode';
+import type { FilePosition } from '../../src/docker/json-file/file-position.js';
+import { JsonFileReader } from '../../src/docker/json-file/json-file-reader.js';
+import type { JsonFileOutcome, JsonFileStart } from '../../src/docker/json-file/json-file-reader.js';
+import { jsonLogLocation } from '../../src/docker/json-file/log-location.js';
+import type { JsonLogLocation } from '../../src/docker/json-file/log-location.js';
+import { TEST_IMAGE, TEST_LABEL, removeQuietly, requireDocker, uniqueName, waitForExit } from '../support/docker.js';
+import { waitForProgress } from '../support/wait-progress.js';
+
+/** Lines per burst: about 1.4 MB of json-file, so every burst rotates a 1 MB file at least once. */
+const BURST = 20_000;
+
+/** Writes `seq` up to the number in /ctl/target whenever it grows; exits on `stop`. */
+const SCRIPT = [
+  'i=0',
+  'while :; do',
+  '  t=$(cat /ctl/target 2>/dev/null)',
+  '  case "$t" in stop) exit 0;; ""|*[!0-9]*) t=$i;; esac',
+  '  if [ "$t" -gt "$i" ]; then seq $((i+1)) $t; i=$t; else sleep 0.02; fi',
+  'done',
+].join('\n');
+
+class SeqContainer {
+  written = 0;
+  private constructor(readonly container: Docker.Container, readonly id: string, readonly location: JsonLogLocation, private readonly control: string) {}
+
+  static async start(docker: Docker, logOptions: Record<string, string>): Promise<SeqContainer> {
+    const control = mkdtempSync(join(tmpdir(), 'jf-rotation-'));
+    const container = await docker.createContainer({
+      name: uniqueName('jf-rotate'),
+      Image: TEST_IMAGE,
+      Cmd: ['sh', '-c', SCRIPT],
+      Labels: { [TEST_LABEL]: 'true' },
+      HostConfig: { NetworkMode: 'none', Binds: [`${control}:/ctl`], LogConfig: { Type: 'json-file', Config: logOptions } },
+    });
+    await container.start();
+    const info = await container.inspect();
+    return new SeqContainer(container, info.Id, jsonLogLocation(dirname(dirname(info.LogPath)), info.Id, info.LogPath), control);
+  }
+
+  /** Lets the container write `count` more numbers (atomically: it never reads half a number). */
+  release(count: number): void {
+    this.written += count;
+    this.setTarget(String(this.written));
+  }
+
+  private setTarget(value: string): void {
+    writeFileSync(join(this.control, 'target.tmp'), value);
+    renameSync(join(this.control, 'target.tmp'), join(this.control, 'target'));
+  }
+
+  logFiles(): string[] {
+    return readdirSync(this.location.dir).filter((name) => name.startsWith(this.location.baseName)).sort();
+  }
+
+  /** Waits until the container has logged every number released. */
+  async writtenOut(): Promise<void> {
+    const last = this.written;
+    await waitForProgress(`the container to write up to ${last}`, () => this.lastLoggedNumber() >= last, () => this.lastLoggedNumber());
+  }
+
+  /** Lets it finish what it was released to write, and exit. */
+  async stop(): Promise<void> {
+    await this.writtenOut();
+    this.setTarget('stop');
+    await waitForExit(this.container);
+  }
+
+  /** The last number in the live file (0 if none yet). */
+  private lastLoggedNumber(): number {
+    try {
+      const text = readFileSync(this.location.path, 'latin1');
+      const match = /"log":"(\d+)\\n"[^\n]*\n$/.exec(text.slice(-200));
+      return match ? Number(match[1]) : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  async remove(): Promise<void> {
+    this.setTarget('stop');
+    await removeQuietly(this.container);
+    rmSync(this.control, { recursive: true, force: true });
+  }
+}
+
+/** Reads the container's numbers, checking as they come that each is the next one. */
+class SeqReader {
+  next = 1;
+  readonly reader: JsonFileReader;
+  outcome: JsonFileOutcome | undefined;
+  position: FilePosition | undefined;
+  readonly warnings: string[] = [];
+
+  constructor(location: JsonLogLocation, start: JsonFileStart, expectNext = 1) {
+    this.next = expectNext;
+    this.reader = new JsonFileReader({
+      location,
+      start,
+      tty: false,
+      maxLineBytes: 1000,
+      follow: true,
+      onLine: (line, position) => {
+        const n = Number(line.message.toString());
+        if (n !== this.next) throw new Error(`expected ${this.next}, got ${JSON.stringify(line.message.toString())} (${n < this.next ? 'a repeat' : 'a gap'})`);
+        this.next += 1;
+        this.position = position;
+      },
+      onWarning: (m) => this.warnings.push(m),
+    });
+    void this.reader.done.then((outcome) => {
+      this.outcome = outcome;
+    });
+  }
+
+  /** Waits until every number up to `last` was read; fails at once if the read ended. */
+  async readUpTo(last: number): Promise<void> {
+    await waitForProgress(`numbers up to ${last}`, () => {
+      if (this.next > last) return true;
+      if (this.outcome) throw new Error(`the read ended ${JSON.stringify(this.outcome)} at ${this.next - 1} of ${last}`);
+      return false;
+    }, () => this.next);
+  }
+}
+
+describe('json-file route: json-file\'s own rotation (real daemon)', () => {
+  it('follows max-size=1m max-file=3 rotations while the container writes, losing and repeating nothing; then a restart resumes across rotations', async (t) => {
+    const docker = await requireDocker(t);
+    if (!docker) return;
+    const seq = await SeqContainer.start(docker, { 'max-size': '1m', 'max-file': '3' });
+    try {
+      const first = new SeqReader(seq.location, { kind: 'beginning' });
+      await first.reader.open();
+      const seen = new Set<string>();
+      for (let burst = 0; burst < 12; burst += 1) {
+        seq.release(BURST);
+        await first.readUpTo(seq.written);
+        for (const name of seq.logFiles()) seen.add(name);
+      }
+      t.diagnostic(`read ${first.next - 1} numbers across ${first.reader.rotations} rotations; files seen: ${[...seen].map((n) => n.slice(64)).join(' ')}`);
+      assert.ok(first.reader.rotations >= 10, `rotations followed: ${first.reader.rotations}`);
+      assert.deepEqual([...seen].map((n) => n.slice(64)).sort(), ['-json.log', '-json.log.1', '-json.log.2'], 'max-file=3: the live file and two rotated ones');
+      await first.reader.close();
+      const position = first.reader.position() as FilePosition;
+      assert.deepEqual(first.warnings, []);
+
+      // Down across a rotation: the position's file is renamed (to .1, then .2) while we are closed.
+      const liveInode = String(statSync(seq.location.path).ino);
+      seq.release(BURST);
+      await waitForProgress('a rotation while closed', () => String(statSync(seq.location.path).ino) !== liveInode, () => statSync(seq.location.path).size);
+      const resumed = new SeqReader(seq.location, { kind: 'position', position }, first.next);
+      await resumed.reader.open();
+      await resumed.readUpTo(seq.written);
+      assert.ok(resumed.reader.rotations >= 1, 'the resumed read started in a rotated file and moved on');
+      assert.equal(resumed.reader.reread, position.skip);
+      await resumed.reader.close();
+
+      // Down across three rotations: the position's file was deleted (max-file=3): said, not guessed.
+      const stale = resumed.reader.position() as FilePosition;
+      seq.release(BURST * 3);
+      // 4.5 MB: at least three rotations, so the file of the position is deleted (its inode may
+      // already hold a newer file: ext4 hands freed inodes out again at once).
+      await seq.writtenOut();
+      const gone = new SeqReader(seq.location, { kind: 'position', position: stale }, resumed.next);
+      await assert.rejects(gone.reader.open(), (error: Error & { code?: string }) => error.code === 'JSON_FILE_GONE');
+    } finally {
+      await seq.remove();
+    }
+  });
+
+  it('follows compress=true rotations (the file it holds is gzipped under it), and says JSON_FILE_COMPRESSED for a position in a gzipped file', async (t) => {
+    const docker = await requireDocker(t);
+    if (!docker) return;
+    const seq = await SeqContainer.start(docker, { 'max-size': '1m', 'max-file': '3', compress: 'true' });
+    try {
+      const reader = new SeqReader(seq.location, { kind: 'beginning' });
+      await reader.reader.open();
+      for (let burst = 0; burst < 6; burst += 1) {
+        seq.release(BURST);
+        await reader.readUpTo(seq.written);
+      }
+      assert.ok(reader.reader.rotations >= 5, `rotations followed: ${reader.reader.rotations}`);
+      t.diagnostic(`${reader.reader.rotations} rotations followed; at ${reader.reader.rotationsFoundGzipped} of them dockerd had gzipped the file before we moved on`);
+      assert.ok(seq.logFiles().some((name) => name.endsWith('.gz')), `rotated files are gzipped: ${seq.logFiles().join(' ')}`);
+      await reader.reader.close();
+      const position = reader.reader.position() as FilePosition;
+      const liveInode = String(statSync(seq.location.path).ino);
+      seq.release(BURST);
+      await waitForProgress('a rotation and its compression', () => String(statSync(seq.location.path).ino) !== liveInode && !seq.logFiles().some((n) => n.endsWith('.1')), () => seq.logFiles().join());
+      const again = new SeqReader(seq.location, { kind: 'position', position }, reader.next);
+      await assert.rejects(again.reader.open(), (error: Error & { code?: string }) => error.code === 'JSON_FILE_COMPRESSED');
+    } finally {
+      await seq.remove();
+    }
+  });
+
+  it('reads a stopped container to its end: end() after its exit hands on everything', async (t) => {
+    const docker = await requireDocker(t);
+    if (!docker) return;
+    const seq = await SeqContainer.start(docker, { 'max-size': '1m', 'max-file': '3' });
+    try {
+      const reader = new SeqReader(seq.location, { kind: 'beginning' });
+      await reader.reader.open();
+      seq.release(BURST);
+      await reader.readUpTo(seq.written);
+      seq.release(BURST / 2);
+      await seq.stop(); // the caller would see `die` in the events
+      reader.reader.end();
+      assert.deepEqual(await reader.reader.done, { kind: 'ended' });
+      assert.equal(reader.next - 1, seq.written, 'every number, read after the exit without waiting for more');
+    } finally {
+      await seq.remove();
+    }
+  });
+});
