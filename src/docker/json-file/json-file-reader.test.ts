@@ -434,6 +434,21 @@ describe('JsonFileReader: backpressure and resources', () => {
     assert.ok(during.handles >= before.handles + 40, `a watcher (and a timer) per reader: ${JSON.stringify({ before, during })}`);
     const outcomes = await Promise.all(runs.map((r) => r.reader.close()));
     assert.ok(outcomes.every((o) => o.kind === 'closed'));
+    // And readers closed from inside onLine, in the middle of a read and of a burst of lines.
+    const inside: Promise<JsonFileOutcome>[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const { location } = containersDir();
+      new ModelLogWriter(location.dir, location.baseName, { maxSize: 1 << 20, maxFile: 3 }).write(new NumberedOutput(random(i), false).next(500));
+      const reader: JsonFileReader = new JsonFileReader({
+        location, start: { kind: 'beginning' }, tty: false, maxLineBytes: 1000, follow: true,
+        onLine: () => {
+          if (reader.lines === 1 + i * 20) inside.push(reader.close());
+        },
+      });
+      await reader.open();
+    }
+    await waitForProgress('readers closed from onLine', () => inside.length === 20, () => inside.length);
+    assert.ok((await Promise.all(inside)).every((o) => o.kind === 'closed'));
     const afterClose = count();
     assert.equal(afterClose.files, 0, 'no log file left open');
     assert.ok(afterClose.fds <= before.fds, `fds ${before.fds} -> ${afterClose.fds}`);

@@ -266,7 +266,7 @@ export class JsonFileReader {
 
   /**
    * The container stopped (the caller saw it in the events): read what is left, hand on a
-   * pending partial line as a line, and end with `ended`.
+   * pending partial line as a line, and end with `ended`. A paused reader does so once resumed.
    */
   end(): void {
     if (this.endRequested || this.finished || this.closing) return;
@@ -403,7 +403,7 @@ export class JsonFileReader {
     // Lines left in the carry by a pause come first.
     if (file.carry.length > 0 && file.carry.lastIndexOf(0x0a) >= 0) {
       this.decodeCarry(file, file.carry);
-      if (this.paused) return;
+      if (this.paused || this.closing || this.finished) return; // onLine may pause or close
     }
     if (this.endTarget !== undefined && file.identity.ino === this.endTarget.ino && file.readOffset >= this.endTarget.size) {
       this.finishAtEnd();
@@ -445,6 +445,7 @@ export class JsonFileReader {
       this.bytes += n;
       this.pollMs = MIN_POLL_MS;
       this.decodeCarry(file, buffer.subarray(0, carry.length + n));
+      if (this.closing || this.finished) return; // closed from onLine: finish() ran
       if (n < size && this.options.follow && !this.endRequested && !file.rotated) {
         // A short read of the live file: we caught up with a writer. Reading again at once would
         // take a few lines per read (dockerd writes line by line); a moment later, a whole burst.
@@ -538,6 +539,7 @@ export class JsonFileReader {
   private truncated(file: OpenFile, size: number): void {
     this.warn(`${this.location.baseName} was truncated in place (${file.readOffset} -> ${size} bytes): lines written to it since our last read are lost; reading it again from its start`);
     this.decoder.flush();
+    if (this.closing || this.finished) return; // closed from onLine
     const identity: LogFileIdentity = { dev: file.identity.dev, ino: file.identity.ino, firstEntryTime: '' };
     this.current = { fd: file.fd, identity, readOffset: 0, carry: Buffer.alloc(0), carryOffset: 0, rotated: false };
     this.decoder.nextFile(identity);
