@@ -65,7 +65,7 @@ class Positions implements PositionSource {
 function config(capture: Partial<CapturerConfig['capture']> = {}): CapturerConfig {
   return {
     docker: { host: 'unix:///fake', requestTimeoutMs: 1000 },
-    capture: { maxStreams: 10, rotationIntervalMs: 60_000, initialPosition: 'beginning', maxLineBytes: 1 << 20, hostName: 'h', ...capture },
+    capture: { maxStreams: 10, rotationIntervalMs: 60_000, pollIntervalMs: 20, initialPosition: 'beginning', maxLineBytes: 1 << 20, hostName: 'h', ...capture },
     filters: { includeNames: [], excludeNames: [], includeImages: [], excludeImages: [], includeLabels: [], excludeLabels: ['skip'], optOutLabel: 'log-capturer.enable' },
     sink: {
       type: 'stdout', compression: 'none', batch: { maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 1000 }, maxInFlight: 1,
@@ -88,13 +88,13 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(capture: Partial<CapturerConfig['capture']> = {}, setup: (docker: FakeDocker) => void = () => {}, positions = new Positions(), docker = new FakeDocker(), pollIntervalMs = 20): Promise<Rig> {
+async function rig(capture: Partial<CapturerConfig['capture']> = {}, setup: (docker: FakeDocker) => void = () => {}, positions = new Positions(), docker = new FakeDocker()): Promise<Rig> {
   setup(docker);
   const collector = new Collector();
   const registry = createMetricsRegistry({ defaultMetrics: false });
   const engine = new CaptureEngine({
     config: config(capture), docker, consumer: collector, positions, registry, logger: silentLogger(),
-    selfContainerId: null, backoff: { initialMs: 5, maxMs: 40 }, pollIntervalMs,
+    selfContainerId: null, backoff: { initialMs: 5, maxMs: 40 },
   });
   await engine.start();
   return { docker, engine, collector, positions, registry, close: () => engine.close() };

@@ -34,15 +34,11 @@ export interface CaptureEngineDeps {
   selfContainerId?: string | null;
   /** Reconnect pacing for streams and events (default 250ms doubling to 30s). */
   backoff?: BackoffOptions;
-  /** Poll interval for containers beyond the pool (default DEFAULT_POLL_INTERVAL_MS). */
-  pollIntervalMs?: number;
   /** Use tail windows to reopen streams (default true; see tail-window.ts). */
   tailWindows?: boolean;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 30_000 };
-/** How often a container without a follow stream is polled while it writes. */
-export const DEFAULT_POLL_INTERVAL_MS = 1000;
 const WATCHED: ReadonlySet<ContainerCaptureState> = new Set(['streaming', 'waiting', 'paused', 'backoff']);
 
 export class CaptureEngine {
@@ -61,7 +57,6 @@ export class CaptureEngine {
   private watchedCount = 0;
   /** While the pool is shared: asks quiet followers to give their slots to waiting containers. */
   private slotTimer: NodeJS.Timeout | undefined;
-  private readonly pollIntervalMs: number;
   private readonly onDrain = (): void => this.resume();
 
   constructor(deps: CaptureEngineDeps) {
@@ -78,7 +73,6 @@ export class CaptureEngine {
       logger: deps.logger,
       ...(deps.backoff ? { backoff: deps.backoff } : {}),
     });
-    this.pollIntervalMs = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.services = {
       docker: deps.docker,
       consumer: deps.consumer,
@@ -86,7 +80,6 @@ export class CaptureEngine {
       telemetry: this.telemetry,
       capture: deps.config.capture,
       backoff: deps.backoff ?? DEFAULT_BACKOFF,
-      pollIntervalMs: this.pollIntervalMs,
       tailWindows: deps.tailWindows ?? true,
       isPaused: () => this.paused,
       onBackpressure: () => this.pause(),
@@ -113,7 +106,7 @@ export class CaptureEngine {
       firstListing: (ids) => this.positions.retainOnly(ids),
     };
     await this.discovery.start(listener);
-    this.slotTimer = setInterval(() => this.shareSlots(), this.pollIntervalMs);
+    this.slotTimer = setInterval(() => this.shareSlots(), this.config.capture.pollIntervalMs);
     this.slotTimer.unref();
   }
 

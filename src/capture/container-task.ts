@@ -41,9 +41,7 @@ export interface TaskServices {
   consumer: LineConsumer;
   pool: StreamPool;
   telemetry: CaptureTelemetry;
-  capture: Pick<CaptureConfig, 'rotationIntervalMs' | 'maxLineBytes'>;
-  /** How often a container without a follow stream is polled while it writes (more rarely while quiet). */
-  pollIntervalMs: number;
+  capture: Pick<CaptureConfig, 'rotationIntervalMs' | 'maxLineBytes' | 'pollIntervalMs'>;
   backoff: BackoffOptions;
   /** False where the daemon's `tail` is not to be used (see tail-window.ts). */
   tailWindows: boolean;
@@ -212,7 +210,7 @@ export class ContainerTask {
     const stream = this.stream;
     if (!stream?.isOpen || this.slot?.kind !== 'follow' || this.yieldDue) return;
     const pool = this.services.pool;
-    const quiet = now - Math.max(this.lastLineAt, this.streamOpenedAt) >= IDLE_YIELD_FACTOR * this.services.pollIntervalMs;
+    const quiet = now - Math.max(this.lastLineAt, this.streamOpenedAt) >= IDLE_YIELD_FACTOR * this.services.capture.pollIntervalMs;
     if (pool.overCommitted || (pool.hasWaiters() && quiet)) {
       this.yieldDue = true;
       stream.requestRotation();
@@ -462,7 +460,7 @@ export class ContainerTask {
       return 'slot';
     }
     this.setState('waiting');
-    const interval = this.services.pollIntervalMs;
+    const interval = this.services.capture.pollIntervalMs;
     // A container that just started, or whose last poll found lines, queues for a follow slot.
     let request: Promise<PoolSlot> | undefined;
     let granted: PoolSlot | undefined;
