@@ -39,6 +39,8 @@ export interface DiscoveryListener {
   renamed(id: string, name: string): void;
   /** The first listing that succeeded: every container that exists. */
   firstListing(ids: ReadonlySet<string>): void;
+  /** The events stream (re)connected: the daemon answers. */
+  connected(): void;
 }
 
 export interface DockerHealthReport {
@@ -103,6 +105,7 @@ export class ContainerDiscovery {
       onConnected: () => {
         this.eventsConnected = true;
         this.dockerError = undefined;
+        this.listener?.connected();
         // Also on the first connection: it closes the gap between the list above and the events.
         this.relist('reconnect').catch((error: unknown) => this.telemetry.listFailed(error, 'reconnect'));
       },

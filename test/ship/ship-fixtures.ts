@@ -45,7 +45,7 @@ export function testConfig(stateDir: string, overrides: { sink?: DeepPartial<Cap
 
 export function container(name: string): ContainerInfo {
   const id = Buffer.from(name.padEnd(32, '_')).toString('hex').slice(0, 64).padEnd(64, '0');
-  return { id, name, image: 'busybox', labels: { test: name }, createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', running: true };
+  return { id, name, image: 'busybox', labels: { test: name }, createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', logOptions: {}, running: true };
 }
 
 const BASE_MS = Date.UTC(2026, 10, 28, 1, 0, 0);
