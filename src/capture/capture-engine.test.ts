@@ -4,6 +4,7 @@
 // the fake daemon holds, line for line, as the integration tests do against the real one.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { FakeDocker } from '../../test/support/fake-docker.js';
 import type { FakeContainer } from '../../test/support/fake-docker.js';
@@ -12,7 +13,7 @@ import type { CapturerConfig } from '../config/capturer-config.js';
 import { DockerError } from '../docker/docker-error.js';
 import { createMetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
-import { silentLogger } from '../utils/logger.js';
+import { createLogger, silentLogger } from '../utils/logger.js';
 import { CaptureEngine } from './capture-engine.js';
 import type { CapturedLine, LineConsumer } from './captured-line.js';
 import type { Position } from './position.js';
@@ -356,6 +357,37 @@ void describe('CaptureEngine (fake Docker)', () => {
       assert.deepEqual([...(positions.retained ?? [])], [c.id], 'the first listing names only real containers');
     } finally {
       await r.close();
+    }
+  });
+
+  void it('says once, with what to do, that no daemon answers; and again only after it came back and went', async () => {
+    const docker = new FakeDocker();
+    const unreachable = (): DockerError => new DockerError('DOCKER_UNREACHABLE', 'connect ENOENT /var/run/docker.sock');
+    for (let i = 0; i < 6; i += 1) {
+      docker.failures.list.push(unreachable());
+      docker.failures.events.push(unreachable());
+    }
+    const lines: Array<Record<string, unknown>> = [];
+    const out = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const text of chunk.toString('utf8').split('\n')) if (text !== '') lines.push(JSON.parse(text) as Record<string, unknown>);
+        done();
+      },
+    });
+    const engine = new CaptureEngine({
+      config: config(), docker, consumer: new Collector(), positions: new Positions(), registry: createMetricsRegistry({ defaultMetrics: false }),
+      logger: createLogger('info', out), selfContainerId: null, backoff: { initialMs: 1, maxMs: 5 },
+    });
+    await engine.start();
+    try {
+      await until('connected after the outage', () => engine.dockerHealth().ok);
+      const hints = lines.filter((l) => /no Docker daemon answers at fake:\/\/docker/.test(String(l.msg)));
+      assert.equal(hints.length, 1, 'one hint for the whole outage');
+      assert.match(String(hints[0]?.msg), /DOCKER_HOST/);
+      assert.match(String(hints[0]?.msg), /--docker-host/);
+      assert.match(String(hints[0]?.msg), /docker-daemon\.sh start/);
+    } finally {
+      await engine.close();
     }
   });
 

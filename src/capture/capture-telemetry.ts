@@ -192,6 +192,16 @@ export class CaptureTelemetry {
     this.logger.warn({ container_id: describeRefusedId(id), source }, 'capture: refused a container id that is not 64 hex characters');
   }
 
+  /** No daemon answers at the address: said once per outage, with what to do about it. */
+  daemonUnreachable(address: string, error: unknown): void {
+    this.logger.error(
+      { docker: address, err: error },
+      `no Docker daemon answers at ${address}; still trying. Start the daemon, or point log-capturer at one: ` +
+        'the DOCKER_HOST environment variable, --docker-host, or docker.host in the configuration file ' +
+        '(from a checkout, a private test daemon: eval "$(bash test/support/docker-daemon.sh start)")',
+    );
+  }
+
   inspectFailed(id: string, error: unknown): void {
     this.logger.warn({ container_id: id, err: error }, 'capture: inspecting a container failed; will retry on the next listing');
   }

@@ -54,4 +54,6 @@ export interface DockerApi {
   openEvents(options: { since?: string }): Promise<ApiStream>;
   /** Date.now() of the last call that got any answer from the daemon (0 = never): for readiness. */
   readonly lastAnswerAt: number;
+  /** Where the daemon is, without user information: for messages. */
+  readonly address: string;
 }

@@ -106,6 +106,7 @@ export function fakeId(): string {
 
 export class FakeDocker implements DockerApi {
   readonly containers = new Map<string, FakeContainer>();
+  readonly address = 'fake://docker';
   /** What GET /version answers (a Docker 20.10 by default). */
   daemon: DaemonVersion = { version: '20.10.24', apiVersion: '1.41', platform: 'Docker Engine - Community', components: ['Engine'] };
   /** Every call, in order: `list`, `inspect <id>`, `logs <id> follow=.. since=.. tail=..`, `events`. */
