@@ -46,7 +46,13 @@ export abstract class LogStreamReader {
   }
 
   /** Feeds the next bytes of the stream, split anywhere (views of it may be kept: see LogFrameParser.push). */
-  abstract push(chunk: Buffer): void;
+  push(chunk: Buffer): void {
+    this.consume(chunk);
+    this.stamps.release();
+  }
+
+  /** push(): reads the chunk. */
+  protected abstract consume(chunk: Buffer): void;
 
   /** The stream ended naturally: pending partial lines are emitted, then the reader is reset. */
   end(): void {

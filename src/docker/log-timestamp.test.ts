@@ -89,6 +89,20 @@ void describe('TimestampReader', () => {
     }
   });
 
+  void it("refuses Docker's form with any one byte wrong (the word-wise check of the hot path)", () => {
+    const good = '2026-11-28T01:43:21.152000367Z ';
+    for (let at = 0; at < good.length; at += 1) {
+      for (const wrong of ['/', ':', '0', '9', 'a', '-', 'T', 'Z', '.', ' ', '\x00', '\x7f', '\x80', '\xff', '\x3a', '\x40']) {
+        if (wrong === good[at]) continue;
+        const text = `${good.slice(0, at)}${wrong}${good.slice(at + 1)}`;
+        const result = read(`${text}xxxxxx`).result;
+        const digitSwapped = /\d/.test(good[at] as string) && /\d/.test(wrong);
+        if (digitSwapped) assert.ok(result === 31 || result === NOT_A_REAL_TIME, JSON.stringify(text));
+        else assert.ok(result !== 31, `${JSON.stringify(text)} accepted`);
+      }
+    }
+  });
+
   void it('refuses a stamp with the right shape but no real time in it', () => {
     for (const text of [
       '2026-99-99T99:99:99.000000000Z', // issue 11's poison entry

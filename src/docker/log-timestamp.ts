@@ -37,6 +37,8 @@ const UPPER_T = 0x54;
 const UPPER_Z = 0x5a;
 const ZERO = 0x30;
 
+const NO_VIEW = new DataView(new ArrayBuffer(0));
+
 /** Fraction padding by the number of digits present: ZEROS[9] = ''. */
 const ZEROS = ['000000000', '00000000', '0000000', '000000', '00000', '0000', '000', '00', '0', ''];
 
@@ -95,6 +97,9 @@ export class TimestampReader {
   fractionDigits = 9;
   /** Fewest fraction digits of the stamps accepted so far. */
   private fewestDigits = 9;
+  /** A DataView of the buffer being read (one chunk holds many stamps); see release(). */
+  private view: DataView<ArrayBufferLike> = NO_VIEW;
+  private viewed: Buffer | undefined;
 
   /**
    * Resolution of the coarsest stamp accepted, in nanoseconds: 1 while every stamp had nine fraction
@@ -111,12 +116,26 @@ export class TimestampReader {
    */
   read(buffer: Buffer, at: number, end: number): number {
     // Docker's form first: the hot path.
-    if (end - at >= DOCKER_STAMP_BYTES && isDockerStamp(buffer, at)) {
+    if (end - at >= DOCKER_STAMP_BYTES && isDockerStamp(this.viewOf(buffer), at)) {
       this.canonical = buffer.toString('latin1', at, at + DOCKER_STAMP_BYTES - 1);
       this.fractionDigits = 9;
       return DOCKER_STAMP_BYTES;
     }
     return this.readAnyForm(buffer, at, end);
+  }
+
+  /** Forgets the buffer read last, so that this reader does not keep a chunk alive. */
+  release(): void {
+    this.view = NO_VIEW;
+    this.viewed = undefined;
+  }
+
+  private viewOf(buffer: Buffer): DataView {
+    if (buffer !== this.viewed) {
+      this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      this.viewed = buffer;
+    }
+    return this.view;
   }
 
   private readAnyForm(buffer: Buffer, at: number, end: number): number {
@@ -213,41 +232,40 @@ export class TimestampReader {
 }
 
 /**
- * Whether `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ ` at `at` is a real time (31 bytes must be there).
- * Runs once per line: unrolled (a loop over the digit positions measured 20 % slower), with a
- * branch-free digit check: `(9 - d) | d` is negative unless 0 <= d <= 9.
+ * Whether `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ ` at `at` of `view` is a real time (31 bytes must be
+ * there). Runs once per line: eight 32-bit little-endian words instead of 31 bytes. In each word
+ * the separators must be equal, every digit byte must have the high nibble 3, and keep it with
+ * 6 added (true for 0x30-0x39 only).
  */
-function isDockerStamp(b: Buffer, at: number): boolean {
-  if (b[at + 4] !== DASH || b[at + 7] !== DASH || b[at + 10] !== UPPER_T || b[at + 13] !== COLON || b[at + 16] !== COLON) return false;
-  if (b[at + 19] !== DOT || b[at + 29] !== UPPER_Z || b[at + 30] !== SPACE) return false;
-  const y1 = (b[at] as number) - ZERO;
-  const y2 = (b[at + 1] as number) - ZERO;
-  const y3 = (b[at + 2] as number) - ZERO;
-  const y4 = (b[at + 3] as number) - ZERO;
-  const mo1 = (b[at + 5] as number) - ZERO;
-  const mo2 = (b[at + 6] as number) - ZERO;
-  const d1 = (b[at + 8] as number) - ZERO;
-  const d2 = (b[at + 9] as number) - ZERO;
-  const h1 = (b[at + 11] as number) - ZERO;
-  const h2 = (b[at + 12] as number) - ZERO;
-  const mi1 = (b[at + 14] as number) - ZERO;
-  const mi2 = (b[at + 15] as number) - ZERO;
-  const s1 = (b[at + 17] as number) - ZERO;
-  const s2 = (b[at + 18] as number) - ZERO;
-  let notDigits = (9 - y1) | y1 | (9 - y2) | y2 | (9 - y3) | y3 | (9 - y4) | y4 | (9 - mo1) | mo1 | (9 - mo2) | mo2 | (9 - d1) | d1 | (9 - d2) | d2;
-  notDigits |= (9 - h1) | h1 | (9 - h2) | h2 | (9 - mi1) | mi1 | (9 - mi2) | mi2 | (9 - s1) | s1 | (9 - s2) | s2;
-  for (let k = at + 20; k < at + 29; k += 1) notDigits |= (0x39 - (b[k] as number)) | ((b[k] as number) - ZERO);
-  if (notDigits < 0) return false;
-  const month = mo1 * 10 + mo2;
-  const day = d1 * 10 + d2;
+function isDockerStamp(view: DataView, at: number): boolean {
+  let w: number;
+  w = view.getInt32(at + 0, true);
+  if ((w & -0xf0f0f10) !== 0x30303030 || ((w + 0x6060606) & -0xf0f0f10) !== 0x30303030) return false;
+  w = view.getInt32(at + 4, true);
+  if ((w & -0xf0f01) !== 0x2d30302d || ((w + 0x60600) & -0xf0f01) !== 0x2d30302d) return false;
+  w = view.getInt32(at + 8, true);
+  if ((w & -0xf000f10) !== 0x30543030 || ((w + 0x6000606) & -0xf000f10) !== 0x30543030) return false;
+  w = view.getInt32(at + 12, true);
+  if ((w & -0xf0f0010) !== 0x30303a30 || ((w + 0x6060006) & -0xf0f0010) !== 0x30303a30) return false;
+  w = view.getInt32(at + 16, true);
+  if ((w & -0xf0f01) !== 0x2e30303a || ((w + 0x60600) & -0xf0f01) !== 0x2e30303a) return false;
+  w = view.getInt32(at + 20, true);
+  if ((w & -0xf0f0f10) !== 0x30303030 || ((w + 0x6060606) & -0xf0f0f10) !== 0x30303030) return false;
+  w = view.getInt32(at + 24, true);
+  if ((w & -0xf0f0f10) !== 0x30303030 || ((w + 0x6060606) & -0xf0f0f10) !== 0x30303030) return false;
+  w = view.getInt32(at + 27, true);
+  if ((w & -0xf10) !== 0x205a3030 || ((w + 0x606) & -0xf10) !== 0x205a3030) return false;
+  const month = (view.getUint8(at + 5) - ZERO) * 10 + view.getUint8(at + 6) - ZERO;
+  const day = (view.getUint8(at + 8) - ZERO) * 10 + view.getUint8(at + 9) - ZERO;
+  const year = (view.getUint8(at) - ZERO) * 1000 + (view.getUint8(at + 1) - ZERO) * 100 + (view.getUint8(at + 2) - ZERO) * 10 + view.getUint8(at + 3) - ZERO;
   return (
     month >= 1 &&
     month <= 12 &&
     day >= 1 &&
-    (day <= 28 || day <= daysInMonth(y1 * 1000 + y2 * 100 + y3 * 10 + y4, month)) &&
-    h1 * 10 + h2 <= 23 &&
-    mi1 <= 5 &&
-    s1 <= 5
+    (day <= 28 || day <= daysInMonth(year, month)) &&
+    (view.getUint8(at + 11) - ZERO) * 10 + view.getUint8(at + 12) - ZERO <= 23 &&
+    view.getUint8(at + 14) <= 0x35 && // minute < 60
+    view.getUint8(at + 17) <= 0x35 // second < 60
   );
 }
 

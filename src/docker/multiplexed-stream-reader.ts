@@ -51,7 +51,7 @@ export class MultiplexedStreamReader extends LogStreamReader {
     return super.pendingBytes + this.errorBytes;
   }
 
-  push(input: Buffer): void {
+  protected consume(input: Buffer): void {
     let chunk = input;
     let i = 0;
     let n = chunk.length;

@@ -58,6 +58,8 @@ export class TtyStreamReader extends LogStreamReader {
   /** 'podman': the last bytes of the previous chunk, which may begin the next entry's timestamp. */
   private undecided: Buffer = EMPTY;
   private readonly cutAtStamps: boolean;
+  /** Set by wholeLines(): the next `\n` at or after where it stopped (-1 none, -2 not searched). */
+  private stoppedAtLf = -2;
 
   constructor(options: LogStreamReaderOptions, cut: TtyCut) {
     super(options, 'entry');
@@ -68,7 +70,7 @@ export class TtyStreamReader extends LogStreamReader {
     return super.pendingBytes + this.undecided.length;
   }
 
-  push(input: Buffer): void {
+  protected consume(input: Buffer): void {
     // Rare ('podman' only, and only when a chunk ended in what may begin a timestamp).
     let chunk = this.undecided.length > 0 ? Buffer.concat([this.undecided, input]) : input;
     this.undecided = EMPTY;
@@ -80,6 +82,11 @@ export class TtyStreamReader extends LogStreamReader {
     while (i < n) {
       switch (this.state) {
         case State.Stamp: {
+          if (this.headFill === 0 && this.lines.stdout.chunks === 0) {
+            i = this.wholeLines(chunk, i, n);
+            nextLf = this.stoppedAtLf;
+            if (i === n) break;
+          }
           let result: number;
           if (this.headFill === 0 && n - i >= MAX_STAMP_BYTES) {
             result = this.stamps.read(chunk, i, n);
@@ -110,7 +117,7 @@ export class TtyStreamReader extends LogStreamReader {
           if (this.cutAtStamps) {
             const limit = nextLf >= 0 ? nextLf : n;
             const from = this.entryBytes === 0 ? i + 1 : i;
-            const next = this.findEntryStamp(chunk, from, limit);
+            const next = this.findEntryStamp(chunk, from, limit, this.entryDigits);
             if (next >= 0) {
               this.lines.append(line, chunk, i, next);
               i = next;
@@ -169,6 +176,32 @@ export class TtyStreamReader extends LogStreamReader {
     this.undecided = EMPTY;
   }
 
+  /**
+   * The hot path: emits the entries that are each a whole line inside chunk[i, n) as views of the
+   * chunk (no copy), from an entry start at `i` while no line is pending. Returns where the first
+   * other entry starts (a part of a longer line, or one cut by the chunk's end).
+   */
+  private wholeLines(chunk: Buffer, i: number, n: number): number {
+    const { lines, stamps } = this;
+    this.stoppedAtLf = -2;
+    while (n - i >= MAX_STAMP_BYTES) {
+      const stampBytes = stamps.read(chunk, i, n);
+      if (stampBytes <= 0) return i;
+      // Taken now: findEntryStamp() reads with the same reader.
+      const timestamp = stamps.accept();
+      const start = i + stampBytes;
+      const lf = chunk.indexOf(LF, start);
+      // Not a whole line: no `\n` here, or the entry ends before it (see the top of this file).
+      if (lf < 0 || (this.cutAtStamps ? this.findEntryStamp(chunk, start + 1, lf, stamps.fractionDigits) >= 0 : lf - start >= DOCKER_ENTRY_BYTES)) {
+        this.stoppedAtLf = lf; // the next `\n` after `i` (its stamp holds none): not searched twice
+        return i;
+      }
+      lines.emitWhole(lines.stdout, timestamp, chunk, start, lf);
+      i = lf + 1;
+    }
+    return i;
+  }
+
   private startEntry(): void {
     this.lines.beginPart(this.lines.stdout, this.stamps.accept());
     this.entryDigits = this.stamps.fractionDigits;
@@ -177,12 +210,12 @@ export class TtyStreamReader extends LogStreamReader {
   }
 
   /**
-   * 'podman': the first offset in [from, limit) where a timestamp of the current entry's layout
-   * begins, complete before `limit`; or -1.
+   * 'podman': the first offset in [from, limit) where a timestamp with `digits` fraction digits
+   * (the layout of the entry's own) begins, complete before `limit`; or -1.
    */
-  private findEntryStamp(chunk: Buffer, from: number, limit: number): number {
+  private findEntryStamp(chunk: Buffer, from: number, limit: number, digits: number): number {
     for (let t = chunk.indexOf(UPPER_T, from + T_AT); t >= 0 && t < limit; t = chunk.indexOf(UPPER_T, t + 1)) {
-      if (this.stamps.read(chunk, t - T_AT, limit) > 0 && this.stamps.fractionDigits === this.entryDigits) return t - T_AT;
+      if (this.stamps.read(chunk, t - T_AT, limit) > 0 && this.stamps.fractionDigits === digits) return t - T_AT;
     }
     return -1;
   }
