@@ -34,6 +34,8 @@ sock="$dir/podman.sock"
 pidfile="$dir/service.pid"
 
 log() { echo "podman-service: $*" >&2; }
+# shellcheck source=daemon-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/daemon-common.sh"
 
 ping_sock() {
   curl -sf --max-time 2 --unix-socket "$sock" http://localhost/_ping >/dev/null 2>&1
@@ -44,15 +46,7 @@ ensure_packages() {
   command -v podman >/dev/null 2>&1 || missing+=(podman)
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
-  if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" != 0 ]; then
-      log "missing ${missing[*]} and not root: install them with apt-get"; exit 1
-    fi
-    log "installing ${missing[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  fi
+  install_missing "${missing[@]}"
 }
 
 write_config() {
@@ -106,15 +100,7 @@ remote() { # podman client against this service
 
 import_image() {
   if remote image exists "$image" 2>/dev/null; then return; fi
-  local root; root=$(mktemp -d)
-  mkdir -p "$root/bin" "$root/tmp"
-  cp /bin/busybox "$root/bin/busybox"
-  local applet
-  for applet in $("$root/bin/busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-  done
-  tar -C "$root" -c . | remote import -q -c 'ENV PATH=/bin' - "$image" >/dev/null
-  rm -rf "$root"
+  busybox_rootfs_tar | remote import -q -c 'ENV PATH=/bin' - "$image" >/dev/null
   log "imported $image"
 }
 
@@ -141,15 +127,7 @@ start_service() {
 }
 
 stop_service() {
-  [ -f "$pidfile" ] || return 0
-  local pid; pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    local i
-    for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
+  stop_by_pidfile "$pidfile"
 }
 
 case "$cmd" in
