@@ -18,7 +18,7 @@ export interface LogStreamReaderOptions {
   onDaemonError: (message: string) => void;
 }
 
-/** The 8-byte header of a multiplexed frame; 0 in a TTY stream. */
+/** The 8-byte header of a multiplexed frame (a TTY stream has none). */
 export const HEADER_BYTES = 8;
 const EMPTY = Buffer.alloc(0);
 
