@@ -540,6 +540,26 @@ void describe('CaptureEngine (fake Docker)', () => {
       }
     });
 
+    void it('quiet containers beyond the pool are polled at most once a poll interval, less often the longer they are quiet', async () => {
+      const containers: FakeContainer[] = [];
+      const r = await rig({ maxStreams: 1 }, (docker) => {
+        for (let i = 0; i < 4; i += 1) containers.push(docker.add({ name: `quiet${i}` }));
+      });
+      try {
+        await until('the pool is shared', () => r.engine.status().pool.shared);
+        const polls = (): number => r.docker.calls.filter((call) => / follow=0 /.test(call)).length;
+        const before = polls();
+        const startedAt = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        const intervals = (Date.now() - startedAt) / 20; // poll_interval is 20 ms here
+        const made = polls() - before;
+        assert.ok(made <= containers.length * intervals, `${made} polls of ${containers.length} quiet containers in ${intervals.toFixed(0)} poll intervals`);
+        assert.ok(made < (containers.length * intervals) / 2, `quiet containers are polled less often: ${made} polls`);
+      } finally {
+        await r.close();
+      }
+    });
+
     void it('a polled container that stops is read to its end and marked stopped', async () => {
       const containers: FakeContainer[] = [];
       const r = await rig({ maxStreams: 1 }, (docker) => {

@@ -531,7 +531,7 @@ export class ContainerTask {
           wait = polled >= CATCH_UP_LINES ? 0 : interval;
         } else {
           if (Date.now() - this.lastLineAt >= IDLE_YIELD_FACTOR * interval) unqueue();
-          wait = Math.min(IDLE_POLL_FACTOR * interval, Math.ceil(wait * 1.5));
+          wait = Math.min(IDLE_POLL_FACTOR * interval, Math.max(interval, Math.ceil(wait * 1.5)));
         }
       }
     } finally {
