@@ -260,11 +260,6 @@ export class ContainerTask {
     return !this.services.daemon().followsRotation && logRotates(this.currentInfo);
   }
 
-  /** Running (not stopped, unreadable or gone): it wants to be read. */
-  get wantsReading(): boolean {
-    return this.currentState !== 'stopped' && this.currentState !== 'unreadable' && !this.destroyed;
-  }
-
   // ---- the loop -------------------------------------------------------------------------
 
   private async run(): Promise<void> {
