@@ -37,6 +37,8 @@ export interface CaptureConfig {
   maxStreams: number;
   /** capture.rotation_interval (default 5m, at least 100ms) */
   rotationIntervalMs: number;
+  /** capture.poll_interval (default 1s, at least 50ms): polls of containers beyond the pool */
+  pollIntervalMs: number;
   /** capture.initial_position (default beginning): where to start a container with no checkpoint on the first run */
   initialPosition: InitialPosition;
   /** capture.max_line_bytes (default 1MiB): longer lines are cut and marked `truncated: true` */

@@ -122,13 +122,19 @@ export const CONFIG_FILE_SCHEMA = {
           minimum: 1,
           maximum: 100000,
           default: 100,
-          description: "Log streams open at once (the stream pool's capacity); further containers wait for a turn.",
+          description: 'Log streams open at once (the stream pool\'s capacity). With more running containers than this, a tenth of the slots are kept for polls and the containers without a follow stream are read by polls.',
         },
         rotation_interval: {
           type: 'string',
-          description: 'How long a stream stays open before it is closed and reopened at its exact position, so waiting containers get a turn.',
+          description: 'How long a stream stays open before it is closed and reopened at its exact position (once it has made progress), so waiting containers get a turn.',
           duration: { min: '100ms' },
           default: '5m',
+        },
+        poll_interval: {
+          type: 'string',
+          description: 'With more running containers than max_streams: how often a container without a follow stream is read (a read without follow, from its position) while it writes; a quiet one is read up to ten times less often.',
+          duration: { min: '50ms' },
+          default: '1s',
         },
         initial_position: {
           type: 'string',

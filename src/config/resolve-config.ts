@@ -128,6 +128,7 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
     capture: {
       maxStreams: capture.max_streams,
       rotationIntervalMs: ms(capture.rotation_interval),
+      pollIntervalMs: ms(capture.poll_interval),
       initialPosition: capture.initial_position,
       maxLineBytes: bytes(capture.max_line_bytes),
       hostName: capture.host_name ?? hostname(),

@@ -97,6 +97,21 @@ void describe('CheckpointStore', () => {
     }
   });
 
+  void it('keeps newest_ms of a position a long line held back, and only then', async () => {
+    const first = store();
+    await first.load();
+    first.commit(A, { sinceMs: 10, skip: 2, newestMs: 900 }, 't', 'a');
+    first.commit(B, { sinceMs: 20, skip: 1 }, 't', 'b');
+    await first.close();
+    const stored = JSON.parse(await readFile(join(dir, POSITIONS_FILE), 'utf8')) as { containers: Record<string, Record<string, unknown>> };
+    assert.equal(stored.containers[A]?.newest_ms, 900);
+    assert.equal('newest_ms' in (stored.containers[B] ?? {}), false);
+    const second = store();
+    await second.load();
+    assert.deepEqual(second.get(A), { sinceMs: 10, skip: 2, newestMs: 900 });
+    assert.deepEqual(second.get(B), { sinceMs: 20, skip: 1 });
+  });
+
   void it('takes only 64-hex container ids from the file: any other key is ignored with a warning, never used', async () => {
     const entry = { since_ms: 7, skip: 1, last_timestamp: 't', name: 'n' };
     await writeFile(join(dir, POSITIONS_FILE), JSON.stringify({ version: 1, containers: { '..': entry, '../json': entry, [B]: entry, [B.toUpperCase()]: entry } }));

@@ -6,7 +6,8 @@
 // reported and set aside, never trusted: trusting garbage could skip logs.
 //
 // File format:
-//   { "version": 1, "containers": { "<id>": { "since_ms": n, "skip": n, "last_timestamp": "...", "name": "..." } } }
+//   { "version": 1, "containers": { "<id>": { "since_ms": n, "skip": n, "newest_ms"?: n, "last_timestamp": "...", "name": "..." } } }
+// (newest_ms only where a long line held the position back: see Position.newestMs)
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter } from 'prom-client';
@@ -22,6 +23,7 @@ export const POSITIONS_FILE = 'positions.json';
 interface StoredPosition {
   since_ms: number;
   skip: number;
+  newest_ms?: number;
   last_timestamp: string;
   name: string;
 }
@@ -99,11 +101,18 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
 
   get(containerId: string): Position | undefined {
     const entry = this.entries.get(containerId);
-    return entry === undefined ? undefined : { sinceMs: entry.since_ms, skip: entry.skip };
+    if (entry === undefined) return undefined;
+    return entry.newest_ms === undefined ? { sinceMs: entry.since_ms, skip: entry.skip } : { sinceMs: entry.since_ms, skip: entry.skip, newestMs: entry.newest_ms };
   }
 
   commit(containerId: string, position: Position, lastTimestamp: string, containerName: string): void {
-    this.entries.set(containerId, { since_ms: position.sinceMs, skip: position.skip, last_timestamp: lastTimestamp, name: containerName });
+    this.entries.set(containerId, {
+      since_ms: position.sinceMs,
+      skip: position.skip,
+      ...(position.newestMs === undefined ? {} : { newest_ms: position.newestMs }),
+      last_timestamp: lastTimestamp,
+      name: containerName,
+    });
     this.dirty = true;
   }
 
@@ -211,10 +220,11 @@ function parsePositions(text: string): Map<string, StoredPosition> | undefined {
   const out = new Map<string, StoredPosition>();
   for (const [id, entry] of Object.entries(value.containers)) {
     if (!isObject(entry)) return undefined;
-    const { since_ms: sinceMs, skip, last_timestamp: lastTimestamp, name } = entry;
+    const { since_ms: sinceMs, skip, newest_ms: newestMs, last_timestamp: lastTimestamp, name } = entry;
+    if (newestMs !== undefined && (typeof newestMs !== 'number' || !Number.isFinite(newestMs) || newestMs < 0)) return undefined;
     if (typeof sinceMs !== 'number' || !Number.isFinite(sinceMs) || sinceMs < 0) return undefined;
     if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0) return undefined;
-    out.set(id, { since_ms: sinceMs, skip, last_timestamp: typeof lastTimestamp === 'string' ? lastTimestamp : '', name: typeof name === 'string' ? name : '' });
+    out.set(id, { since_ms: sinceMs, skip, ...(typeof newestMs === 'number' ? { newest_ms: newestMs } : {}), last_timestamp: typeof lastTimestamp === 'string' ? lastTimestamp : '', name: typeof name === 'string' ? name : '' });
   }
   return out;
 }

@@ -74,11 +74,16 @@ describe('capture lifecycle (real daemon)', () => {
     const docker = await requireDocker(t);
     if (!docker) return;
     const run = uniqueName('end');
-    const old = await runContainer(docker, { labels: { [RUN_LABEL]: run }, script: 'echo history; sleep 1.5; echo fresh' });
+    // `fresh` is written only once the engine runs (a file the test creates), so "history before
+    // the first start, fresh after it" holds however slowly a loaded machine starts the engine.
+    const old = await runContainer(docker, { labels: { [RUN_LABEL]: run }, script: 'echo history; while [ ! -f /tmp/go ]; do sleep 0.05; done; echo fresh' });
     const optedOut = await runContainer(docker, { labels: { [RUN_LABEL]: run, 'log-capturer.enable': 'false' }, script: 'echo secret' });
     await waitFor('history written', async () => (await old.logs({ stdout: true, stderr: true })).toString().includes('history'), 10_000);
     const under = await startEngine(captureConfig(run, { initialPosition: 'end' }));
     try {
+      await waitFor('the container followed', () => under.engine.status().containers.some((c) => c.id === old.id));
+      const go = await old.exec({ Cmd: ['touch', '/tmp/go'] });
+      await go.start({});
       await waitForExit(old);
       await waitForExit(optedOut);
       await waitUntilDrained(under.engine, [old.id]);

@@ -35,7 +35,7 @@ function table(value: unknown, what: string): Table {
 /** Keys of a real record from the encoder, truncated so that the optional field shows too. */
 function encoderFields(): string[] {
   const line: CapturedLine = {
-    container: { id: 'c'.repeat(64), name: 'web', image: 'busybox', labels: { a: 'b' }, createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', running: true },
+    container: { id: 'c'.repeat(64), name: 'web', image: 'busybox', labels: { a: 'b' }, createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', logOptions: {}, running: true },
     line: { timestamp: '2026-11-28T01:43:21.152000367Z', stream: 'stdout', message: Buffer.from('x'), truncated: true, chunks: 1 },
     position: { sinceMs: 1, skip: 1 },
   };

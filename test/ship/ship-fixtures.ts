@@ -22,7 +22,7 @@ export function testConfig(stateDir: string, overrides: { sink?: DeepPartial<Cap
   const sink = overrides.sink ?? {};
   return {
     docker: { host: 'unix:///nonexistent.sock', requestTimeoutMs: 30_000 },
-    capture: { maxStreams: 100, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host' },
+    capture: { maxStreams: 100, pollIntervalMs: 1000, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host' },
     filters: { includeNames: [], excludeNames: [], includeImages: [], excludeImages: [], includeLabels: [], excludeLabels: [], optOutLabel: 'log-capturer.enable' },
     sink: {
       type: sink.type ?? 'vector',
@@ -45,7 +45,7 @@ export function testConfig(stateDir: string, overrides: { sink?: DeepPartial<Cap
 
 export function container(name: string): ContainerInfo {
   const id = Buffer.from(name.padEnd(32, '_')).toString('hex').slice(0, 64).padEnd(64, '0');
-  return { id, name, image: 'busybox', labels: { test: name }, createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', running: true };
+  return { id, name, image: 'busybox', labels: { test: name }, createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', logOptions: {}, running: true };
 }
 
 const BASE_MS = Date.UTC(2026, 10, 28, 1, 0, 0);

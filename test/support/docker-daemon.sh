@@ -22,6 +22,8 @@ sock="$dir/docker.sock"
 pidfile="$dir/dockerd.pid"
 
 log() { echo "docker-daemon: $*" >&2; }
+# shellcheck source=daemon-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/daemon-common.sh"
 
 ping_host() { # $1 = DOCKER_HOST value
   local host=$1
@@ -37,15 +39,7 @@ ensure_packages() {
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
-  if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" != 0 ]; then
-      log "missing ${missing[*]} and not root: install them with apt-get"; exit 1
-    fi
-    log "installing ${missing[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  fi
+  install_missing "${missing[@]}"
   if ! docker --version >/dev/null 2>&1; then
     log "the docker client is missing"; exit 1
   fi
@@ -53,15 +47,7 @@ ensure_packages() {
 
 import_image() {
   if DOCKER_HOST="unix://$sock" docker image inspect "$image" >/dev/null 2>&1; then return; fi
-  local root; root=$(mktemp -d)
-  mkdir -p "$root/bin" "$root/tmp"
-  cp /bin/busybox "$root/bin/busybox"
-  local applet
-  for applet in $("$root/bin/busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-  done
-  tar -C "$root" -c . | DOCKER_HOST="unix://$sock" docker import -c 'ENV PATH=/bin' - "$image" >/dev/null
-  rm -rf "$root"
+  busybox_rootfs_tar | DOCKER_HOST="unix://$sock" docker import -c 'ENV PATH=/bin' - "$image" >/dev/null
   log "imported $image"
 }
 
@@ -83,15 +69,7 @@ start_dockerd() {
 }
 
 stop_dockerd() {
-  [ -f "$pidfile" ] || return 0
-  local pid; pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    local i
-    for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
+  stop_by_pidfile "$pidfile"
 }
 
 case "$cmd" in
