@@ -108,11 +108,11 @@ function modelOutput(rnd: () => number, count: number, tty: boolean): ModelEntry
 }
 
 describe('JsonFileDecoder: the same LogLines as the API route', () => {
-  it('matches LogFrameParser on 200 modelled containers (multiplexed and TTY)', () => {
+  it('matches LogFrameParser on 100 modelled containers (multiplexed and TTY)', () => {
     let lines = 0;
     let merged = 0;
     let truncated = 0;
-    for (let seed = 1; seed <= 200; seed += 1) {
+    for (let seed = 1; seed <= 100; seed += 1) {
       const rnd = random(seed);
       const tty = seed % 4 === 0;
       const maxLineBytes = rnd() < 0.3 ? 1 + Math.floor(rnd() * 40_000) : 1 << 20;
@@ -125,7 +125,7 @@ describe('JsonFileDecoder: the same LogLines as the API route', () => {
       truncated += expected.filter((l) => l.truncated).length;
     }
     // The model really produced the hard cases.
-    assert.ok(lines > 5_000 && merged > 250 && truncated > 50, `lines ${lines}, merged ${merged}, truncated ${truncated}`);
+    assert.ok(lines > 2_500 && merged > 120 && truncated > 25, `lines ${lines}, merged ${merged}, truncated ${truncated}`);
   });
 
   it('strips a TTY `\\r\\n` exactly as the API does, also when `\\r` ends a 16 KiB piece', () => {
@@ -208,14 +208,16 @@ describe('JsonFileDecoder: entries as dockerd writes them', () => {
       'garbage\n',
       '{"log":"x\\n","stream":"stdin","time":"2026-11-29T01:18:22Z"}\n',
       '{"log":"x\\n","stream":"stdout","time":"yesterday"}\n',
+      '{"log":"x\\n","stream":"stdout","time":"2026-13-45T25:61:00.123456789Z"}\n', // the shape, but no real time
       '{"log":"unterminated\n',
       '\n',
       entry('"two\\n"'),
     ].join(''));
     assert.deepEqual(lines.map((l) => l.message.toString()), ['one', 'two']);
-    assert.equal(bad.length, 5);
+    assert.equal(bad.length, 6);
     assert.match(bad[1] ?? '', /unknown stream "stdin"/);
     assert.match(bad[2] ?? '', /not RFC 3339/);
+    assert.match(bad[3] ?? '', /not RFC 3339: "2026-13-45/);
   });
 
   it('hands on lines as views of the read buffer when the message has no escapes', () => {

@@ -2,7 +2,7 @@
 //
 // The API route is dockerd decoding each entry and sending it as one frame `TIME SP log`, then
 // our LogFrameParser merging frames; so an entry here plays the part of a frame, and the line
-// rules are the parser's (log-frame-parser.ts), applied to the same bytes:
+// rules are the parser's own code (LineAssembler, line-assembler.ts), applied to the same bytes:
 //   - a `log` without a trailing `\n` is a piece of a longer line; pieces of one stream merge
 //     until one ends in `\n`; stdout and stderr pieces may interleave (one pending line each);
 //     the line takes its first piece's time and counts its pieces in `chunks`;
@@ -11,8 +11,8 @@
 //   - a message longer than maxLineBytes is cut to it and marked `truncated`;
 //   - flush() (the read ended: the container stopped) hands on a pending piece as a whole line,
 //     as the parser's end() does.
-// The timestamp is made fixed-width (entry-time.ts) and the bytes decoded exactly as Go does
-// (json-string.ts).
+// The timestamp goes through the parser's TimestampReader (entry-time.ts) and the bytes are
+// decoded exactly as Go does (json-string.ts).
 //
 // Speed: dockerd writes every entry as `{"log":"…","stream":"stdxxx","time":"…"}`, so the
 // decoder finds `stream` and `time` from the END of the line (a fixed suffix) and never scans
@@ -24,8 +24,10 @@
 // Positions: see file-position.ts. The offset stays at the first entry of the oldest pending
 // piece (of either stream, possibly in an older file: a long line may straddle a rotation), and
 // `skip` counts the lines completed since; with nothing pending it is the end of the last entry.
-import type { LogLine, LogStreamName } from '../log-line.js';
-import { dockerTimeText, isDockerTimeAt } from './entry-time.js';
+import { LineAssembler } from '../line-assembler.js';
+import type { PendingLine } from '../line-assembler.js';
+import type { LogLine } from '../log-line.js';
+import { EntryTimeReader } from './entry-time.js';
 import type { FilePosition, LogFileIdentity } from './file-position.js';
 import { parseEntry } from './json-file-entry.js';
 import { decodeJsonString } from './json-string.js';
@@ -42,10 +44,8 @@ export interface JsonFileDecoderOptions {
 }
 
 const LF = 0x0a;
-const CR = 0x0d;
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
-const STREAM_NAMES: readonly LogStreamName[] = ['stdout', 'stderr'];
 /** From the quote closing `log` to the `std` of the stream value. */
 const STREAM_KEY = Buffer.from('","stream":"std', 'latin1');
 /** From the quote closing the stream value to the quote opening the time. */
@@ -58,45 +58,23 @@ function matchesAt(buf: Buffer, at: number, expected: Buffer): boolean {
   return true;
 }
 
-/** A line assembled from pieces, one per stream. */
-class PendingLine {
-  timestamp = '';
-  parts: Buffer[] = [];
-  keptBytes = 0;
-  totalBytes = 0;
-  /** Entries that made it so far; 0 = nothing pending. */
-  chunks = 0;
-  /** The last byte seen was `\r` (a TTY `\r\n` may straddle a piece boundary). */
-  endsWithCr = false;
-  /** Where its first piece starts: the position may not pass it. */
-  file: LogFileIdentity | undefined;
-  offset = 0;
+/** Where the first piece of a pending line starts: the position may not pass it. */
+interface Anchor {
+  file: LogFileIdentity;
+  offset: number;
   /** Lines completed before its first piece: `skip` counts from here. */
-  completedAtStart = 0;
-  /** Entry sequence number of its first piece: which of two pending lines is older. */
-  startedAt = 0;
-
-  reset(): void {
-    this.timestamp = '';
-    this.parts = [];
-    this.keptBytes = 0;
-    this.totalBytes = 0;
-    this.chunks = 0;
-    this.endsWithCr = false;
-    this.file = undefined;
-  }
+  completedAtStart: number;
 }
 
 export class JsonFileDecoder {
   private readonly tty: boolean;
-  private readonly maxLineBytes: number;
   private readonly onLine: JsonFileDecoderOptions['onLine'];
   private readonly onBadEntry: JsonFileDecoderOptions['onBadEntry'];
-  private readonly stdout = new PendingLine();
-  private readonly stderr = new PendingLine();
+  private readonly lines: LineAssembler;
+  private readonly times = new EntryTimeReader();
+  private readonly anchors: { stdout: Anchor; stderr: Anchor };
   /** Lines completed since the start position (handed on, or dropped as already handed on). */
   private completed = 0;
-  private entrySeq = 0;
   /** Lines still to drop because the start position says they were handed on before. */
   private toSkip = 0;
   private start: FilePosition | undefined;
@@ -104,7 +82,7 @@ export class JsonFileDecoder {
   private consumedOffset = 0;
   private stopped = false;
   /** Lines handed on. */
-  lines = 0;
+  handed = 0;
   /** Lines read again and dropped (the start position's `skip`). */
   reread = 0;
   /** Entries that were not json-file entries. */
@@ -114,9 +92,11 @@ export class JsonFileDecoder {
 
   constructor(options: JsonFileDecoderOptions) {
     this.tty = options.tty;
-    this.maxLineBytes = Math.max(0, Math.floor(options.maxLineBytes));
     this.onLine = options.onLine;
     this.onBadEntry = options.onBadEntry;
+    this.lines = new LineAssembler(Math.max(0, Math.floor(options.maxLineBytes)), options.tty, (line) => this.completeLine(line));
+    const none: LogFileIdentity = { dev: '', ino: '', firstEntryTime: '' };
+    this.anchors = { stdout: { file: none, offset: 0, completedAtStart: 0 }, stderr: { file: none, offset: 0, completedAtStart: 0 } };
   }
 
   /** Reading starts in `file` at `offset`; the first `skip` lines completed from there were handed on before. */
@@ -140,11 +120,7 @@ export class JsonFileDecoder {
 
   /** Bytes held in pending pieces. */
   get pendingBytes(): number {
-    return this.stdout.keptBytes + this.stderr.keptBytes;
-  }
-
-  get hasPending(): boolean {
-    return this.stdout.chunks > 0 || this.stderr.chunks > 0;
+    return this.lines.pendingBytes;
   }
 
   /**
@@ -165,7 +141,6 @@ export class JsonFileDecoder {
       const s = i;
       const e = nl;
       i = nl + 1;
-      this.entrySeq += 1;
       this.consumedFile = file;
       this.consumedOffset = base + i;
       const offset = base + s;
@@ -175,27 +150,30 @@ export class JsonFileDecoder {
         while (tq > e - 34 && buf[tq] !== QUOTE) tq -= 1;
         const q = tq - 27;
         const cs = s + 8;
-        if (q >= cs && matchesAt(buf, tq - 9, TIME_KEY) && matchesAt(buf, q, STREAM_KEY) && isDockerTimeAt(buf, tq + 1, e - 2)) {
+        if (q >= cs && matchesAt(buf, tq - 9, TIME_KEY) && matchesAt(buf, q, STREAM_KEY)) {
           const a = buf[tq - 12];
           const b = buf[tq - 11];
           const c = buf[tq - 10];
-          const stream = a === 0x6f && b === 0x75 && c === 0x74 ? 0 : a === 0x65 && b === 0x72 && c === 0x72 ? 1 : -1;
-          if (stream !== -1) {
-            const timestamp = dockerTimeText(buf, tq + 1, e - 2);
+          const pending = a === 0x6f && b === 0x75 && c === 0x74 ? this.lines.stdout : a === 0x65 && b === 0x72 && c === 0x72 ? this.lines.stderr : undefined;
+          const timestamp = pending && this.times.read(buf, tq + 1, e - 2);
+          if (pending && timestamp !== undefined) {
             this.lastEntryTime = timestamp;
             if (offset === 0 && file.firstEntryTime === '') file.firstEntryTime = timestamp;
             if (rawIsUtf8) {
               if (backslash !== -1 && backslash < cs) backslash = buf.indexOf(BACKSLASH, cs);
               if (backslash === -1 || backslash >= q) {
-                this.piece(stream, timestamp, buf, cs, q, false, false, file, offset);
+                // No escape at all: a piece of a longer line.
+                this.piece(pending, timestamp, buf, cs, q, -1, file, offset);
                 continue;
               }
               if (backslash === q - 2 && buf[q - 1] === 0x6e) {
-                this.piece(stream, timestamp, buf, cs, q - 2, true, false, file, offset);
+                // Its only escape is the final `\n`: the message is the file's bytes.
+                this.piece(pending, timestamp, buf, cs, q - 2, q - 2, file, offset);
                 continue;
               }
-              if (this.tty && backslash === q - 4 && buf[q - 3] === 0x72 && buf[q - 2] === BACKSLASH && buf[q - 1] === 0x6e) {
-                this.piece(stream, timestamp, buf, cs, q - 4, true, true, file, offset);
+              if (this.tty && pending.chunks === 0 && backslash === q - 4 && buf[q - 3] === 0x72 && buf[q - 2] === BACKSLASH && buf[q - 1] === 0x6e) {
+                // A TTY's whole line: its only escapes are the final `\r\n`, which is not part of it.
+                this.lines.emitWhole(pending, timestamp, buf, cs, q - 4);
                 continue;
               }
             }
@@ -205,7 +183,7 @@ export class JsonFileDecoder {
             if (run % 2 === 0) {
               const bytes = decodeJsonString(buf, cs, q, rawIsUtf8);
               const complete = bytes.length > 0 && bytes[bytes.length - 1] === LF;
-              this.piece(stream, timestamp, bytes, 0, complete ? bytes.length - 1 : bytes.length, complete, false, file, offset);
+              this.piece(pending, timestamp, bytes, 0, complete ? bytes.length - 1 : bytes.length, complete ? bytes.length - 1 : -1, file, offset);
               continue;
             }
           }
@@ -221,20 +199,17 @@ export class JsonFileDecoder {
       if (offset === 0 && file.firstEntryTime === '') file.firstEntryTime = entry.timestamp;
       const log = entry.log;
       const complete = log.length > 0 && log[log.length - 1] === LF;
-      this.piece(entry.stream, entry.timestamp, log, 0, complete ? log.length - 1 : log.length, complete, false, file, offset);
+      this.piece(entry.stream === 0 ? this.lines.stdout : this.lines.stderr, entry.timestamp, log, 0, complete ? log.length - 1 : log.length, complete ? log.length - 1 : -1, file, offset);
     }
     return i;
   }
 
   /**
    * The read ended for good (follow off, or the container stopped): a pending piece is a line
-   * of the log (killed mid-line, or no final newline). Older first, as the frame parser does.
+   * of the log (killed mid-line, or no final newline), as the frame parser's end() has it.
    */
   flush(): void {
-    const first = this.stdout.startedAt <= this.stderr.startedAt ? this.stdout : this.stderr;
-    const second = first === this.stdout ? this.stderr : this.stdout;
-    if (first.chunks > 0) this.finish(first, first === this.stdout ? 0 : 1, 0);
-    if (second.chunks > 0) this.finish(second, second === this.stdout ? 0 : 1, 0);
+    this.lines.finishAll();
   }
 
   /** Where to resume so that the next line handed on is the first one not handed on yet. */
@@ -242,74 +217,48 @@ export class JsonFileDecoder {
     const start = this.start;
     if (start === undefined) throw new Error('JsonFileDecoder.position() before begin()');
     if (this.toSkip > 0) return { dev: start.dev, ino: start.ino, firstEntryTime: start.firstEntryTime, offset: start.offset, skip: start.skip };
-    const out = this.stdout.chunks > 0 ? this.stdout : undefined;
-    const err = this.stderr.chunks > 0 ? this.stderr : undefined;
+    const out = this.lines.stdout.chunks > 0 ? this.lines.stdout : undefined;
+    const err = this.lines.stderr.chunks > 0 ? this.lines.stderr : undefined;
     const oldest = out && err ? (out.startedAt <= err.startedAt ? out : err) : (out ?? err);
-    if (oldest?.file !== undefined) {
-      const file = oldest.file;
-      return { dev: file.dev, ino: file.ino, firstEntryTime: file.firstEntryTime, offset: oldest.offset, skip: this.completed - oldest.completedAtStart };
+    if (oldest !== undefined) {
+      const anchor = oldest === this.lines.stdout ? this.anchors.stdout : this.anchors.stderr;
+      const file = anchor.file;
+      return { dev: file.dev, ino: file.ino, firstEntryTime: file.firstEntryTime, offset: anchor.offset, skip: this.completed - anchor.completedAtStart };
     }
     const file = this.consumedFile as LogFileIdentity;
     return { dev: file.dev, ino: file.ino, firstEntryTime: file.firstEntryTime, offset: this.consumedOffset, skip: 0 };
   }
 
-  /** One entry's message bytes bytes[start, end), its `\n` already taken off when `complete`. */
-  private piece(stream: 0 | 1, timestamp: string, bytes: Buffer, start: number, end: number, complete: boolean, crStripped: boolean, file: LogFileIdentity, offset: number): void {
-    const pending = stream === 0 ? this.stdout : this.stderr;
+  /**
+   * One entry's message bytes bytes[start, end); `lfAt` is where its `\n` was (>= end), or -1 for
+   * a piece without one. The anchor of a line is set when its first piece begins.
+   */
+  private piece(pending: PendingLine, timestamp: string, bytes: Buffer, start: number, end: number, lfAt: number, file: LogFileIdentity, offset: number): void {
     if (pending.chunks === 0) {
-      if (complete) {
-        // The common case: a whole line in one entry.
-        let messageEnd = end;
-        if (this.tty && !crStripped && end > start && bytes[end - 1] === CR) messageEnd -= 1;
-        const length = messageEnd - start;
-        const keep = length < this.maxLineBytes ? length : this.maxLineBytes;
-        this.completed += 1;
-        if (this.toSkip > 0) {
-          this.toSkip -= 1;
-          this.reread += 1;
-          return;
-        }
-        this.hand({ timestamp, stream: STREAM_NAMES[stream] as LogStreamName, message: bytes.subarray(start, start + keep), truncated: keep < length, chunks: 1 });
+      if (lfAt >= 0) {
+        // The common case: a whole line in one entry, handed on as a view of `bytes`.
+        this.lines.emitWhole(pending, timestamp, bytes, start, end);
         return;
       }
-      pending.timestamp = timestamp;
-      pending.file = file;
-      pending.offset = offset;
-      pending.completedAtStart = this.completed;
-      pending.startedAt = this.entrySeq;
+      const anchor = pending === this.lines.stdout ? this.anchors.stdout : this.anchors.stderr;
+      anchor.file = file;
+      anchor.offset = offset;
+      anchor.completedAtStart = this.completed;
     }
-    pending.chunks += 1;
-    if (end > start) {
-      pending.totalBytes += end - start;
-      pending.endsWithCr = bytes[end - 1] === CR;
-      const room = this.maxLineBytes - pending.keptBytes;
-      if (room > 0) {
-        const part = bytes.subarray(start, Math.min(end, start + room));
-        pending.parts.push(part);
-        pending.keptBytes += part.length;
-      }
-    }
-    if (complete) this.finish(pending, stream, !crStripped && this.tty && pending.endsWithCr ? 1 : 0);
+    this.lines.beginPart(pending, timestamp);
+    if (lfAt >= 0) this.lines.finishAt(pending, bytes, start, end);
+    else this.lines.append(pending, bytes, start, end);
   }
 
-  /** Hands on a pending line; `dropTail` bytes at its end are its line ending (a TTY `\r`). */
-  private finish(pending: PendingLine, stream: 0 | 1, dropTail: number): void {
-    const length = pending.totalBytes - dropTail;
-    const keep = Math.min(length, this.maxLineBytes);
-    const joined = pending.parts.length === 1 ? (pending.parts[0] as Buffer) : Buffer.concat(pending.parts, pending.keptBytes);
-    const line: LogLine = { timestamp: pending.timestamp, stream: STREAM_NAMES[stream] as LogStreamName, message: joined.subarray(0, keep), truncated: length > keep, chunks: pending.chunks };
-    pending.reset(); // before handing on: the line no longer holds the position back
+  /** Every line the assembler completes comes here: counted, then dropped (already handed on) or handed on. */
+  private completeLine(line: LogLine): void {
     this.completed += 1;
     if (this.toSkip > 0) {
       this.toSkip -= 1;
       this.reread += 1;
       return;
     }
-    this.hand(line);
-  }
-
-  private hand(line: LogLine): void {
-    this.lines += 1;
+    this.handed += 1;
     if (this.onLine(line, this.position()) === false) this.stopped = true;
   }
 }

@@ -119,7 +119,7 @@ const NOT_YET_RETRIES = 100;
 export class JsonFileReader {
   /** Lines handed on. */
   get lines(): number {
-    return this.decoder.lines;
+    return this.decoder.handed;
   }
   /** Bytes read from files. */
   bytes = 0;
