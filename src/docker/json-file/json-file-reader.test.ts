@@ -304,17 +304,22 @@ describe('JsonFileReader: following rotation', () => {
     }
   });
 
-  it('ends `unavailable` (JSON_FILE_GONE) when it falls so far behind that the next file was deleted unread', async () => {
-    const { location } = containersDir();
-    const writer = new ModelLogWriter(location.dir, location.baseName, { maxSize: 5_000, maxFile: 3 });
-    const output = new NumberedOutput(random(6), false);
-    const run = startReader(location, { kind: 'beginning' });
-    await run.reader.open();
-    writer.write(output.next(400)); // eight rotations before the reader reads a byte: the files after the first are gone
-    const outcome = await run.reader.done;
-    assert.equal(outcome.kind === 'unavailable' && outcome.error.code, 'JSON_FILE_GONE', JSON.stringify(outcome));
-    assert.ok(run.lines.length > 0, 'the file it held open was read to its end');
-    assert.deepEqual(run.lines, linesOf(output.all).slice(0, run.lines.length));
+  it('ends `unavailable` when it falls so far behind that the next file was deleted (GONE) or gzipped (COMPRESSED) unread', async () => {
+    for (const [compress, entries, code] of [[false, 400, 'JSON_FILE_GONE'], [true, 90, 'JSON_FILE_COMPRESSED']] as const) {
+      const { location } = containersDir();
+      const writer = new ModelLogWriter(location.dir, location.baseName, { maxSize: 5_000, maxFile: 3, compress });
+      const output = new NumberedOutput(random(6), false);
+      const run = startReader(location, { kind: 'beginning' });
+      await run.reader.open();
+      // Rotations before the reader reads a byte: plain, the files after the first are deleted;
+      // gzipped, the one after it is already compressed (two rotations are enough).
+      writer.write(output.next(entries));
+      assert.ok(writer.rotations >= 2, `rotations: ${writer.rotations}`);
+      const outcome = await run.reader.done;
+      assert.equal(outcome.kind === 'unavailable' && outcome.error.code, code, JSON.stringify(outcome));
+      assert.ok(run.lines.length > 0, 'the file it held open was read to its end');
+      assert.deepEqual(run.lines, linesOf(output.all).slice(0, run.lines.length));
+    }
   });
 
   it('tells a reused inode from the file of the position by the first entry\'s time', async () => {

@@ -445,7 +445,7 @@ export class JsonFileReader {
       this.bytes += n;
       this.pollMs = MIN_POLL_MS;
       this.decodeCarry(file, buffer.subarray(0, carry.length + n));
-      if (this.closing || this.finished) return; // closed from onLine: finish() ran
+      if (this.closing || this.finished || this.paused) return; // onLine closed (finish() ran) or paused: resume() goes on
       if (n < size && this.options.follow && !this.endRequested && !file.rotated) {
         // A short read of the live file: we caught up with a writer. Reading again at once would
         // take a few lines per read (dockerd writes line by line); a moment later, a whole burst.
