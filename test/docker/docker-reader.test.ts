@@ -10,6 +10,7 @@ import { LogFrameParser } from '../../src/docker/log-frame-parser.js';
 import type { LogLine } from '../../src/docker/log-line.js';
 import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import type { ReferenceLine } from '../support/docker.js';
+import { waitFor } from '../support/wait-for.js';
 
 function newReader(): DockerReader {
   return new DockerReader({ host: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock', requestTimeoutMs: 30_000 });
@@ -58,14 +59,6 @@ function socketCount(): number {
     }
   }
   return count;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await delay(20);
-  }
 }
 
 void describe('DockerReader on the real daemon', () => {
@@ -206,10 +199,10 @@ void describe('DockerReader on the real daemon', () => {
         await new Promise<void>((resolve) => response.once('data', () => resolve()));
         assert.ok(socketCount() > baselineSockets, 'the stream holds a socket');
         response.destroy();
-        await waitFor(() => socket.destroyed, 'the socket to be destroyed');
+        await waitFor('the socket to be destroyed', { watch: () => socket.destroyed, until: (destroyed) => destroyed, intervalMs: 20 });
         assert.equal(response.listenerCount('data'), 0);
       }
-      await waitFor(() => socketCount() <= baselineSockets, 'the socket count to return to its baseline');
+      await waitFor('the socket count to return to its baseline', { watch: socketCount, until: (count) => count <= baselineSockets, intervalMs: 20 });
       await delay(50);
       assert.deepEqual(process.getActiveResourcesInfo().sort(), baselineResources);
     } finally {

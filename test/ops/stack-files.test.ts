@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import type { CapturedLine } from '../../src/capture/captured-line.js';
 import { envVariables } from '../../src/config/env-overrides.js';
 import { RecordEncoder } from '../../src/ship/record-encoder.js';
+import { SAFETY_CAP_MS } from '../support/wait-for.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url);
@@ -101,7 +102,7 @@ const urlPort = (url: URL): number => Number(url.port || (url.protocol === 'http
 
 async function requireDockerCompose(t: TestContext): Promise<boolean> {
   try {
-    await run('docker-compose', ['version'], { timeout: 60_000 });
+    await run('docker-compose', ['version'], { timeout: SAFETY_CAP_MS });
     return true;
   } catch {
     const why = 'docker-compose is not installed (Debian package: docker-compose)';
@@ -221,7 +222,7 @@ void describe('stack files', () => {
 
   void it('docker-compose.yml passes `docker-compose config`', async (t) => {
     if (!(await requireDockerCompose(t))) return;
-    const { stdout } = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root.pathname, timeout: 120_000 });
+    const { stdout } = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root.pathname, timeout: SAFETY_CAP_MS });
     const rendered = parseYaml(stdout) as Table;
     assert.deepEqual(Object.keys(table(rendered.services, 'services')).sort(), ['demo', 'log-capturer', 'vector']);
   });

@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
-import { capturedLine, container, metricValue, perContainer, startShipper, testConfig, waitFor } from './ship-fixtures.js';
+import { waitFor } from '../support/wait-for.js';
+import { capturedLine, container, metricValue, perContainer, startShipper, testConfig } from './ship-fixtures.js';
 
 void describe('400 from the receiver', () => {
   void it('writes the refused batch to the dead-letter file and moves on', async () => {
@@ -19,12 +20,12 @@ void describe('400 from the receiver', () => {
     try {
       receiver.failWith(400);
       for (let n = 0; n < 10; n += 1) shipper.pipeline.accept(capturedLine(c, n));
-      await waitFor('the refused batch handled', () => shipper.pipeline.status().buffer.events === 0);
+      await waitFor('the refused batch handled', { watch: () => ({ events: shipper.pipeline.status().buffer.events, requests: receiver.requests.length }), until: (o) => o.events === 0 });
       assert.equal(receiver.requests.length, 1, 'a 400 is not retried');
       assert.deepEqual(shipper.checkpoints.get(c.id), capturedLine(c, 9).position, 'positions advance past dead letters');
       receiver.failWith(null);
       for (let n = 10; n < 20; n += 1) shipper.pipeline.accept(capturedLine(c, n));
-      await waitFor('later records delivered', () => receiver.events.length === 10);
+      await waitFor('later records delivered', { watch: () => receiver.events.length, until: (n) => n === 10 });
       assert.deepEqual(perContainer(receiver.events).get('refused'), Array.from({ length: 10 }, (_, i) => i + 10));
 
       const lines = (await readFile(join(stateDir, 'dead-letter.ndjson'), 'utf8')).split('\n');

@@ -1,5 +1,5 @@
 // Shared pieces of the ship tests: a resolved config, synthetic captured lines, a flow that
-// records pause/resume, and a condition poller.
+// records pause/resume. (Waits: test/support/wait-for.ts.)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,14 +95,6 @@ export class RecordingFlow implements CaptureFlow {
   /** Resolves once capture may read again. */
   whenResumed(): Promise<void> {
     return this.paused ? new Promise((resolve) => this.waiters.push(resolve)) : Promise.resolve();
-  }
-}
-
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

@@ -23,6 +23,36 @@ pidfile="$dir/dockerd.pid"
 
 log() { echo "docker-daemon: $*" >&2; }
 
+# Waits on progress, not on a deadline (the machines are loaded; see test/support/wait-for.ts):
+# a dockerd that is starting or stopping writes its log and uses CPU. It is given up on only when
+# neither moved for STALL seconds, or after CAP seconds in all (a truly hung run).
+STALL=${LOG_CAPTURER_DOCKERD_STALL_SECONDS:-60}
+CAP=${LOG_CAPTURER_DOCKERD_CAP_SECONDS:-600}
+
+cpu_ticks() { # $1 = pid: user + system clock ticks, or "gone"
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo gone; return; }
+  stat=${stat##*) }
+  # shellcheck disable=SC2086
+  set -- $stat
+  echo $((${12} + ${13}))
+}
+
+# wait_progress PID WHAT CONDITION...: runs CONDITION every 0.2 s until it succeeds (0), the
+# process stops making progress (1) or the cap is reached (2).
+wait_progress() {
+  local pid=$1 what=$2; shift 2
+  local started=$SECONDS since=$SECONDS last="" now
+  while :; do
+    if "$@"; then return 0; fi
+    now="$(cpu_ticks "$pid") $(wc -c <"$dir/dockerd.log" 2>/dev/null || echo 0)"
+    if [ "$now" != "$last" ]; then last=$now; since=$SECONDS; fi
+    if (( SECONDS - since >= STALL )); then log "$what: dockerd made no progress (CPU time, log) for ${STALL}s"; return 1; fi
+    if (( SECONDS - started >= CAP )); then log "$what: still not done after ${CAP}s"; return 2; fi
+    sleep 0.2
+  done
+}
+
 ping_host() { # $1 = DOCKER_HOST value
   local host=$1
   case "$host" in
@@ -74,12 +104,13 @@ start_dockerd() {
     --bridge=none --iptables=false --ip-forward=false --ip-masq=false --ip6tables=false \
     --log-driver json-file --log-level warn \
     </dev/null >>"$dir/dockerd.log" 2>&1 &
-  local i
-  for i in $(seq 1 150); do
-    if ping_host "unix://$sock"; then return 0; fi
-    sleep 0.2
-  done
-  log "dockerd did not answer /_ping within 30 s; its log:"; tail -20 "$dir/dockerd.log" >&2; exit 1
+  # setsid forks only when called as a process-group leader, which a background job of this
+  # non-interactive shell is not: $! is dockerd itself.
+  local pid=$!
+  answers_or_died() { ping_host "unix://$sock" || ! kill -0 "$pid" 2>/dev/null; }
+  if wait_progress "$pid" "starting" answers_or_died && ping_host "unix://$sock"; then return 0; fi
+  kill -0 "$pid" 2>/dev/null || log "dockerd exited before it answered /_ping"
+  log "dockerd does not answer /_ping on unix://$sock; its log:"; tail -20 "$dir/dockerd.log" >&2; exit 1
 }
 
 stop_dockerd() {
@@ -87,9 +118,9 @@ stop_dockerd() {
   local pid; pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
-    local i
-    for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    gone() { ! kill -0 "$pid" 2>/dev/null; }
+    # A dockerd still stopping its containers is given the time it needs; a stuck one is killed.
+    wait_progress "$pid" "stopping" gone || kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
 }
