@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CapturerConfig } from '../config/capturer-config.js';
+import { ServerListenError } from '../server/http-server.js';
 import { silentLogger } from '../utils/logger.js';
 import type { CliIo } from './run-cli.js';
 import { runCli } from './run-cli.js';
@@ -65,6 +66,14 @@ void describe('runCli', () => {
   void it('passes on the capturer exit code, and turns a crash into 1', async () => {
     assert.equal(await runCli([], fakeProcess(() => Promise.resolve(1)).io), 1);
     assert.equal(await runCli(['--sink', 'stdout'], fakeProcess(() => Promise.reject(new Error('boom'))).io), 1);
+  });
+
+  void it('reports an address the server cannot take as one line on stderr, exit 1', async () => {
+    const fake = fakeProcess(() => Promise.reject(new ServerListenError('127.0.0.1:8001', 'EADDRINUSE', 'the address is already in use')));
+    assert.equal(await runCli(['--sink', 'stdout'], fake.io), 1);
+    const stderr = fake.stderr.join('');
+    assert.equal(stderr.split('\n').filter((l) => l !== '').length, 1, stderr);
+    assert.match(stderr, /^log-capturer: cannot listen on 127\.0\.0\.1:8001 .*--listen HOST:PORT/);
   });
 
   void it('exits 2 with every problem on stderr and never starts the capturer on a config error', async () => {

@@ -6,6 +6,7 @@ import { CLI_OPTIONS } from '../config/cli-overrides.js';
 import type { CliOverrides } from '../config/cli-overrides.js';
 import { ConfigError } from '../config/config-errors.js';
 import { loadConfig } from '../config/load-config.js';
+import { ServerListenError } from '../server/http-server.js';
 import type { Logger } from '../utils/logger.js';
 import { configSummary } from './check-config.js';
 import { EXIT_CODE_MEANINGS, EXIT_OK, EXIT_RUNTIME_FAILURE, EXIT_USAGE } from './exit-codes.js';
@@ -81,7 +82,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     try {
       exitCode = await io.runCapturer(config, logger);
     } catch (error) {
-      logger.fatal({ err: error }, 'capturer failed');
+      // An address the server cannot take is the operator's to fix: one line saying how, no stack.
+      if (error instanceof ServerListenError) io.stderr(`log-capturer: ${error.message}\n`);
+      else logger.fatal({ err: error }, 'capturer failed');
       exitCode = EXIT_RUNTIME_FAILURE;
     }
   });

@@ -4,7 +4,7 @@ import { Agent } from 'node:http';
 import { after, afterEach, describe, it } from 'node:test';
 import type { ServerConfig } from '../config/capturer-config.js';
 import { silentLogger } from '../utils/logger.js';
-import { startHttpServer } from './http-server.js';
+import { ServerListenError, startHttpServer } from './http-server.js';
 import type { RunningHttpServer } from './http-server.js';
 import { CapturerMetrics } from './metrics.js';
 import type { DockerHealth, ServerSources, SinkHealth } from './server-sources.js';
@@ -237,9 +237,30 @@ void describe('startHttpServer', () => {
     await assert.rejects(fetch(`${server.url}/healthz`));
   });
 
-  void it('rejects when the port is taken', async () => {
+  void it('rejects a taken port with one line naming the address and how to choose another', async () => {
     const first = await start(new FakeSources());
     const port = Number(new URL(first.url).port);
-    await assert.rejects(start(new FakeSources(), undefined, { port }), /EADDRINUSE/);
+    await assert.rejects(start(new FakeSources(), undefined, { port }), (error: unknown) => {
+      assert.ok(error instanceof ServerListenError);
+      assert.equal(error.code, 'EADDRINUSE');
+      assert.equal(error.address, `127.0.0.1:${port}`);
+      assert.ok(!error.message.includes('\n'), 'one line');
+      assert.match(error.message, new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${port} .*already in use`));
+      for (const where of ['--listen HOST:PORT', 'server.listen', 'LOG_CAPTURER_SERVER_LISTEN', 'server.enabled: false']) assert.ok(error.message.includes(where), `names ${where}`);
+      return true;
+    });
+  });
+
+  void it('names an IPv6 address in brackets and says what an unknown address means', async () => {
+    await assert.rejects(start(new FakeSources(), undefined, { host: '192.0.2.1', port: 0 }), (error: unknown) => {
+      assert.ok(error instanceof ServerListenError);
+      assert.equal(error.code, 'EADDRNOTAVAIL');
+      assert.match(error.message, /^cannot listen on 192\.0\.2\.1:0 .*this host has no such address/);
+      return true;
+    });
+    const first = await start(new FakeSources(), undefined, { host: '::1' }).catch(() => undefined);
+    if (first === undefined) return; // no IPv6 loopback here
+    const port = Number(new URL(first.url).port);
+    await assert.rejects(start(new FakeSources(), undefined, { host: '::1', port }), /^ServerListenError: cannot listen on \[::1\]:\d+ /);
   });
 });

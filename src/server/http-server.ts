@@ -38,6 +38,28 @@ export interface RunningHttpServer {
 
 const ALLOWED_METHODS = 'GET, HEAD';
 
+/**
+ * The server could not bind its address. A mistake of the operator's (a port another process
+ * holds, a privileged port, an address this host does not have), not a crash: the message is
+ * one line that names the address and how to choose another one, and the CLI prints just that.
+ */
+export class ServerListenError extends Error {
+  override readonly name = 'ServerListenError';
+  constructor(readonly address: string, readonly code: string, reason: string) {
+    super(`cannot listen on ${address} for /healthz, /readyz, /metrics and /status: ${reason}. `
+      + 'Choose another address with --listen HOST:PORT (or server.listen in the configuration file, or LOG_CAPTURER_SERVER_LISTEN), '
+      + 'or turn the server off with server.enabled: false');
+  }
+}
+
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another program, maybe another log-capturer, listens there)',
+  EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
+  EADDRNOTAVAIL: 'this host has no such address',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve',
+};
+
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { config, metrics, logger, sources } = options;
   const windowMs = options.readinessWindowMs ?? DEFAULT_READINESS_WINDOW_MS;
@@ -163,7 +185,11 @@ function route(app: express.Express, path: string, handler: Handler): void {
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+      const code = error.code ?? 'ERROR';
+      reject(new ServerListenError(address, code, LISTEN_REASONS[code] ?? `${error.message}`));
+    };
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
