@@ -6,6 +6,7 @@ import type { ServerConfig } from '../config/capturer-config.js';
 import { silentLogger } from '../utils/logger.js';
 import { ServerListenError, startHttpServer } from './http-server.js';
 import type { RunningHttpServer } from './http-server.js';
+import { waitFor } from '../../test/support/wait-for.js';
 import { CapturerMetrics } from './metrics.js';
 import type { DockerHealth, ServerSources, SinkHealth } from './server-sources.js';
 
@@ -41,14 +42,6 @@ function config(overrides: Partial<ServerConfig> = {}): ServerConfig {
 async function healthGauge(metrics: CapturerMetrics, component: string): Promise<number | undefined> {
   const metric = await metrics.componentHealth.get();
   return metric.values.find((v) => v.labels.component === component)?.value;
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 void describe('startHttpServer', () => {
@@ -129,11 +122,12 @@ void describe('startHttpServer', () => {
     const sources = new FakeSources();
     const metrics = new CapturerMetrics({ defaultMetrics: false });
     await start(sources, metrics, {}, undefined, 50);
-    await waitFor(async () => (await healthGauge(metrics, 'checkpoint')) === 1);
+    const checkpointHealth = (): Promise<number | undefined> => healthGauge(metrics, 'checkpoint');
+    await waitFor('component_health{checkpoint} 1', { watch: checkpointHealth, until: (v) => v === 1, intervalMs: 20 });
     sources.checkpoint = false;
-    await waitFor(async () => (await healthGauge(metrics, 'checkpoint')) === 0);
+    await waitFor('component_health{checkpoint} 0 from the timer', { watch: checkpointHealth, until: (v) => v === 0, intervalMs: 20 });
     sources.checkpoint = true;
-    await waitFor(async () => (await healthGauge(metrics, 'checkpoint')) === 1);
+    await waitFor('component_health{checkpoint} 1 again', { watch: checkpointHealth, until: (v) => v === 1, intervalMs: 20 });
   });
 
   void it('serves /metrics as Prometheus text with the default process metrics prefixed', async () => {
@@ -230,7 +224,7 @@ void describe('startHttpServer', () => {
       req.end();
     });
     // Wait until the keep-alive socket is idle in the agent, then close the server.
-    await waitFor(() => Promise.resolve(Object.keys(agent.freeSockets).length > 0));
+    await waitFor('the keep-alive socket idle in the agent', { watch: () => Object.keys(agent.freeSockets).length, until: (n) => n > 0, intervalMs: 20 });
     await server.close();
     await socketClosed;
     await server.close();
