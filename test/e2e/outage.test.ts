@@ -10,7 +10,7 @@ import type { TestContext } from 'node:test';
 import { freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
 import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import { parseMetrics } from '../support/metrics-text.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { waitForDaemonLines } from '../support/oracle.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
 import type { ReceiverKind } from '../support/stand-in-receiver.js';
 import { waitFor } from '../support/wait-for.js';
@@ -61,12 +61,7 @@ async function outage(t: TestContext, kind: ReceiverKind): Promise<void> {
 
   const ids = await Promise.all(containers.map(async (c) => (await c.inspect()).Id));
   for (const c of containers) await waitForExit(c);
-  const results = await waitFor('every line after the outage', {
-    watch: () => Promise.all(ids.map((id) => compareWithDaemon(docker, id, receiver.events))),
-    until: (rs) => rs.every((r) => r.lost === 0),
-    progress: (rs) => rs.map((r) => [r.expected, r.received]),
-    intervalMs: 500,
-  });
+  const results = await waitForDaemonLines('every line after the outage', ids.map((id) => ({ docker: docker, id })), receiver.events);
   const refused = receiver.requests.filter((r) => r.status === 503).length;
   t.diagnostic(`${kind}: ${results.map((r) => r.expected).join('+')} lines expected, lost 0, duplicated ${results.reduce((n, r) => n + r.duplicated, 0)}; ${refused} requests answered 503 during the outage`);
   assert.ok(refused > 0, 'the outage really refused requests');

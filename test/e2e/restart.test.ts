@@ -11,7 +11,7 @@ import type Docker from 'dockerode';
 import { capturerExit, freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
 import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import type { ReferenceLine } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { waitForDaemonLines } from '../support/oracle.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -85,12 +85,7 @@ async function scenario(t: TestContext, signal: 'SIGTERM' | 'SIGKILL'): Promise<
   await waitUntilServing(second, `http://127.0.0.1:${secondPort}`);
   await waitForExit(steady);
   const ids = [steadyInfo.Id, (await shortLived.inspect()).Id];
-  const results = await waitFor('every line at the receiver', {
-    watch: () => Promise.all(ids.map((id) => compareWithDaemon(docker, id, receiver.events))),
-    until: (rs) => rs.every((r) => r.lost === 0),
-    progress: (rs) => rs.map((r) => [r.expected, r.received]),
-    intervalMs: 500,
-  });
+  const results = await waitForDaemonLines('every line at the receiver', ids.map((id) => ({ docker: docker, id })), receiver.events);
   second.kill('SIGTERM');
   assert.equal((await capturerExit(second, 'the second capturer to exit')).code, 0, `second run exits cleanly; stderr:\n${second.stderr()}`);
 

@@ -6,8 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { requireDocker, waitForExit } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
-import { waitFor } from '../support/wait-for.js';
+import { waitForDaemonLines } from '../support/oracle.js';
 import { startFaultRig } from './fault-rig.js';
 
 const SCRIPT = [
@@ -34,12 +33,7 @@ describe('fault: binary and invalid UTF-8 output', () => {
     const ids = await Promise.all([...containers, tty].map(async (c) => (await c.inspect()).Id));
     for (const c of [...containers, tty]) await waitForExit(c);
 
-    const results = await waitFor('every line of the binary writers', {
-      watch: () => Promise.all(ids.map((id) => compareWithDaemon(docker, id, rig.receiver.events))),
-      until: (rs) => rs.every((r) => r.lost === 0),
-      progress: (rs) => rs.map((r) => [r.expected, r.received]),
-      intervalMs: 250,
-    });
+    const results = await waitForDaemonLines('every line of the binary writers', ids.map((id) => ({ docker: docker, id })), rig.receiver.events);
     t.diagnostic(`lines per container: ${results.map((r) => r.expected).join(', ')}; ${rig.receiver.requests.length} requests`);
     for (const r of results) {
       assert.equal(r.duplicated, 0, 'no line twice');

@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { daemonLines, requireDocker, waitForExit } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
-import { waitFor } from '../support/wait-for.js';
+import { waitForContainerLines } from '../support/oracle.js';
 import { startFaultRig } from './fault-rig.js';
 
 const LINES = 10_000;
@@ -30,12 +29,7 @@ describe('fault: 10,000 lines in one write', () => {
     const before = (await rig.metrics()).get('log_capturer_container_stream_rotations_total') ?? 0;
     await waitForExit(container);
 
-    const result = await waitFor('all burst lines', {
-      watch: () => compareWithDaemon(docker, id, rig.receiver.events),
-      until: (r) => r.lost === 0,
-      progress: (r) => [r.expected, r.received],
-      intervalMs: 500,
-    });
+    const result = await waitForContainerLines('all burst lines', docker, id, rig.receiver.events);
     const rotations = ((await rig.metrics()).get('log_capturer_container_stream_rotations_total') ?? 0) - before;
     const daemon = await daemonLines(docker, id);
     // Positions count in whole milliseconds (`since` plus a skip count), so a shared millisecond is what matters.

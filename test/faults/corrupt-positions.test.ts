@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { requireDocker, waitForExit } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { waitForContainerLines } from '../support/oracle.js';
 import { waitFor } from '../support/wait-for.js';
 import { logEntries, startFaultRig } from './fault-rig.js';
 
@@ -28,12 +28,7 @@ describe('fault: corrupt positions.json at start', () => {
     rig.startCapturer();
     await rig.waitHealthy();
     await waitForExit(container);
-    const result = await waitFor('every line, history included', {
-      watch: () => compareWithDaemon(docker, id, rig.receiver.events),
-      until: (r) => r.lost === 0,
-      progress: (r) => [r.expected, r.received],
-      intervalMs: 250,
-    });
+    const result = await waitForContainerLines('every line, history included', docker, id, rig.receiver.events);
     assert.equal(result.expected, 600);
     assert.equal(result.firstMismatch, undefined);
     assert.equal(result.duplicated, 0, 'one run after a corrupt file repeats nothing');

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requireDocker, waitForExit } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { waitForDaemonLines } from '../support/oracle.js';
 import { waitFor } from '../support/wait-for.js';
 import { startEventsProxy } from './events-proxy.js';
 import { startFaultRig } from './fault-rig.js';
@@ -40,12 +40,7 @@ describe('fault: events stream cut', () => {
     proxy.allowEvents();
 
     await waitForExit(steady);
-    const results = await waitFor('every line of both containers', {
-      watch: () => Promise.all([steadyId, duringId].map((id) => compareWithDaemon(docker, id, rig.receiver.events))),
-      until: (rs) => rs.every((r) => r.lost === 0),
-      progress: (rs) => rs.map((r) => [r.expected, r.received]),
-      intervalMs: 250,
-    });
+    const results = await waitForDaemonLines('every line of both containers', [steadyId, duringId].map((id) => ({ docker: docker, id })), rig.receiver.events);
     t.diagnostic(`events requests ${proxy.eventsRequests()}, connections cut or refused ${proxy.cutConnections()}`);
     assert.ok(proxy.cutConnections() >= 2, 'the open events stream was cut and a reconnect was refused');
     for (const r of results) {

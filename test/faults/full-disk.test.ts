@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { requireDocker, waitForExit } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { waitForContainerLines } from '../support/oracle.js';
 import { waitFor } from '../support/wait-for.js';
 import { logEntries, startFaultRig } from './fault-rig.js';
 
@@ -106,12 +106,7 @@ describe('fault: full disk for the state dir', () => {
     assert.ok(logEntries(rig.capturer().stderr()).some((e) => String(e.msg).includes('written again')), 'the recovery is logged');
 
     await waitForExit(container);
-    const result = await waitFor('every line', {
-      watch: () => compareWithDaemon(docker, id, rig.receiver.events),
-      until: (r) => r.lost === 0,
-      progress: (r) => [r.expected, r.received],
-      intervalMs: 250,
-    });
+    const result = await waitForContainerLines('every line', docker, id, rig.receiver.events);
     assert.equal(result.expected, 1500);
     assert.equal(result.duplicated, 0);
     assert.equal(result.firstMismatch, undefined);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requireDocker, waitForExit } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { waitForContainerLines } from '../support/oracle.js';
 import { waitFor } from '../support/wait-for.js';
 import { startFaultRig } from './fault-rig.js';
 
@@ -18,12 +18,7 @@ describe('fault: container killed mid-line', () => {
     await container.kill();
     await waitForExit(container);
 
-    const result = await waitFor('the unfinished line at the receiver', {
-      watch: () => compareWithDaemon(docker, id, rig.receiver.events),
-      until: (r) => r.lost === 0,
-      progress: (r) => [r.expected, r.received],
-      intervalMs: 250,
-    });
+    const result = await waitForContainerLines('the unfinished line at the receiver', docker, id, rig.receiver.events);
     assert.equal(result.expected, 3, 'the daemon oracle itself holds the unfinished text as a line');
     assert.equal(result.duplicated, 0);
     assert.equal(result.firstMismatch, undefined);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requireDocker, waitForExit } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { waitForContainerLines } from '../support/oracle.js';
 import { waitFor } from '../support/wait-for.js';
 import { startFaultRig } from './fault-rig.js';
 
@@ -45,12 +45,7 @@ describe('fault: container removed while being read', () => {
     });
 
     await waitForExit(other);
-    const result = await waitFor('every line of the other container', {
-      watch: () => compareWithDaemon(docker, otherId, rig.receiver.events),
-      until: (r) => r.lost === 0,
-      progress: (r) => [r.expected, r.received],
-      intervalMs: 250,
-    });
+    const result = await waitForContainerLines('every line of the other container', docker, otherId, rig.receiver.events);
     assert.equal(result.duplicated, 0);
     assert.equal(result.firstMismatch, undefined);
     assert.equal(result.expected, 1200);

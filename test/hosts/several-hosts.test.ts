@@ -11,9 +11,8 @@ import { freePort, startCapturerProcess, waitUntilServing, writeConfig } from '.
 import type { CapturerProcess } from '../support/capturer-process.js';
 import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName, waitForExit } from '../support/docker.js';
 import type { PrivateDaemon } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { waitForDaemonLines } from '../support/oracle.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
-import { waitFor } from '../support/wait-for.js';
 
 const HOSTS = ['host-a', 'host-b', 'host-c'] as const;
 
@@ -87,12 +86,7 @@ describe('several hosts', () => {
     }
     for (const c of containers) await waitForExit(c);
 
-    const results = await waitFor('every line from every host', {
-      watch: () => Promise.all(hosts.flatMap((h) => h.containerIds.map((id) => compareWithDaemon(h.docker, id, receiver.events)))),
-      until: (rs) => rs.every((r) => r.lost === 0),
-      progress: (rs) => rs.map((r) => [r.expected, r.received]),
-      intervalMs: 500,
-    });
+    const results = await waitForDaemonLines('every line from every host', hosts.flatMap((h) => h.containerIds.map((id) => ({ docker: h.docker, id }))), receiver.events);
     t.diagnostic(`${results.length} containers on ${hosts.length} hosts, ${receiver.events.length} records, ${results.reduce((n, r) => n + r.duplicated, 0)} duplicated`);
     for (const r of results) {
       assert.equal(r.expected, 600);
