@@ -1,4 +1,5 @@
-// Wires docker -> capture -> ship -> server, and runs until a signal.
+// Wires docker -> capture -> ship -> server, and runs until a signal. Each component is created
+// here and closed here, once, in data-path order: stop reading, flush, persist, stop serving.
 import { CaptureEngine } from './capture/capture-engine.js';
 import { EXIT_SECOND_SIGNAL } from './cli/exit-codes.js';
 import type { CapturerConfig } from './config/capturer-config.js';
@@ -7,41 +8,44 @@ import { CheckpointStore } from './ship/checkpoint-store.js';
 import { DeliveryPipeline } from './ship/delivery-pipeline.js';
 import { createSink } from './ship/sinks/create-sink.js';
 import { startHttpServer } from './server/http-server.js';
-import { CapturerMetrics } from './server/metrics.js';
+import { createMetricsRegistry } from './telemetry/metrics-registry.js';
+import type { MetricsRegistry } from './telemetry/metrics-registry.js';
 import type { Logger } from './utils/logger.js';
 
+export interface StopResult {
+  flushed: boolean;
+  pendingEvents: number;
+}
+
 export interface RunningCapturer {
-  readonly metrics: CapturerMetrics;
+  readonly registry: MetricsRegistry;
   readonly engine: CaptureEngine;
   readonly pipeline: DeliveryPipeline;
-  readonly checkpoints: CheckpointStore;
   /** The HTTP server's base URL, when server.enabled. */
   readonly serverUrl: string | undefined;
   /** Stops reading, flushes within the grace period, persists positions, releases everything. */
-  stop(): Promise<{ flushed: boolean; pendingEvents: number }>;
+  stop(): Promise<StopResult>;
 }
 
 /** Starts every component; the caller decides when to stop (signals, or a test). */
 export async function startCapturer(config: CapturerConfig, logger: Logger): Promise<RunningCapturer> {
-  const metrics = new CapturerMetrics();
-  const reader = new DockerReader(config.docker);
+  const registry = createMetricsRegistry();
+  const docker = new DockerReader(config.docker);
   const checkpoints = new CheckpointStore({
     stateDir: config.checkpoint.stateDir,
     flushIntervalMs: config.checkpoint.flushIntervalMs,
     logger,
-    metrics,
+    registry,
   });
   await checkpoints.load();
-  const sink = createSink(config.sink);
-  const pipeline = new DeliveryPipeline({ config, sink, checkpoints, metrics, logger });
-  const engine = new CaptureEngine({ config, reader, consumer: pipeline, positions: checkpoints, metrics, logger });
-  pipeline.setFlow(engine);
+  const pipeline = new DeliveryPipeline({ config, sink: createSink(config.sink), checkpoints, registry, logger });
+  const engine = new CaptureEngine({ config, docker, consumer: pipeline, positions: checkpoints, registry, logger });
 
   let shuttingDown = false;
   const server = config.server.enabled
     ? await startHttpServer({
         config: config.server,
-        metrics,
+        registry,
         logger,
         sources: {
           shuttingDown: () => shuttingDown,
@@ -56,39 +60,23 @@ export async function startCapturer(config: CapturerConfig, logger: Logger): Pro
   checkpoints.start();
   pipeline.start();
   await engine.start();
-  await prunePositions(reader, checkpoints, logger);
-  logger.info({ sink: config.sink.type, docker: config.docker.host, server: server?.url }, 'log-capturer started');
+  logger.info({ sink: config.sink.type, docker: docker.address, server: server?.url }, 'log-capturer started');
 
-  let stopping: Promise<{ flushed: boolean; pendingEvents: number }> | undefined;
-  const stop = (): Promise<{ flushed: boolean; pendingEvents: number }> => {
+  let stopping: Promise<StopResult> | undefined;
+  const stop = (): Promise<StopResult> => {
     stopping ??= (async () => {
       shuttingDown = true;
-      await engine.stop(); // stop reading first: nothing new enters the buffer
-      const result = await pipeline.shutdown(config.shutdown.gracePeriodMs);
-      await checkpoints.stop(); // persists the last acknowledged positions
-      await sink.close();
+      await engine.close(); // stop reading first: nothing new enters the buffer
+      const result = await pipeline.close(config.shutdown.gracePeriodMs); // closes the sink
+      await checkpoints.close(); // persists the last acknowledged positions
       await server?.close();
-      reader.close();
+      docker.close();
       return result;
     })();
     return stopping;
   };
 
-  return { metrics, engine, pipeline, checkpoints, serverUrl: server?.url, stop };
-}
-
-/**
- * Containers removed while we were down took their logs with them: their positions would only
- * grow positions.json forever. Skipped when the daemon cannot be listed (nothing is dropped on a
- * guess); runtime removals are handled by the pipeline (containerGone).
- */
-async function prunePositions(reader: DockerReader, checkpoints: CheckpointStore, logger: Logger): Promise<void> {
-  try {
-    const existing = new Set((await reader.listContainers()).map((c) => c.id));
-    checkpoints.prune(existing);
-  } catch (error) {
-    logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'checkpoint: could not list containers to drop the positions of removed ones; keeping them');
-  }
+  return { registry, engine, pipeline, serverUrl: server?.url, stop };
 }
 
 /** Runs the capturer until SIGTERM/SIGINT; resolves to the process exit code. */
@@ -108,10 +96,7 @@ export async function runCapturer(config: CapturerConfig, logger: Logger): Promi
   };
   process.once('SIGTERM', exitAtOnce);
   process.once('SIGINT', exitAtOnce);
-  const result = await capturer.stop();
-  if (!result.flushed) {
-    logger.warn({ pending_events: result.pendingEvents }, 'grace period ended before everything was acknowledged; those lines will be read again on the next start');
-  }
+  await capturer.stop(); // the pipeline warns once when the grace period ended before everything was acknowledged
   logger.info('log-capturer stopped');
   return 0;
 }

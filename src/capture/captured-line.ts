@@ -10,20 +10,20 @@ export interface CapturedLine {
   position: Position;
 }
 
-/** The receiving end of capture (the ship layer's buffer, or a test's collector). */
+/**
+ * The receiving end of capture (the ship layer's buffer, or a test's collector). Flow control
+ * is undici's dispatcher contract: accept() says whether more is welcome; after a false, capture
+ * stops reading from Docker (the daemon keeps the lines in its log files) until 'drain'.
+ */
 export interface LineConsumer {
-  /** Takes one line. Must not throw; must not block. Flow control goes through CaptureFlow. */
-  accept(line: CapturedLine): void;
+  /** Takes one line (always: a false only asks for no more). Must not throw; must not block. */
+  accept(line: CapturedLine): boolean;
   /**
    * The container was destroyed and its stream has ended: every one of its lines has been
    * passed to accept() already. Its checkpoint may be dropped once those lines are acknowledged.
    */
   containerGone(containerId: string): void;
-}
-
-/** What the ship layer uses to apply backpressure to capture. */
-export interface CaptureFlow {
-  /** Stop reading from Docker (the daemon keeps the data in its log files). */
-  pause(): void;
-  resume(): void;
+  /** 'drain': after accept() returned false, the consumer has room again. */
+  on(event: 'drain', listener: () => void): unknown;
+  off(event: 'drain', listener: () => void): unknown;
 }

@@ -3,9 +3,13 @@ import { createServer, get } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { EventEmitter } from 'node:events';
+import { metricValue } from '../../test/support/metric-values.js';
 import type { ContainerInfo } from '../docker/container-info.js';
-import type { DockerReader } from '../docker/docker-reader.js';
-import { CapturerMetrics } from '../server/metrics.js';
+import type { ApiStream, DockerApi, LogQuery } from '../docker/docker-api.js';
+import { createMetricsRegistry } from '../telemetry/metrics-registry.js';
+import { silentLogger } from '../utils/logger.js';
+import { CaptureTelemetry } from './capture-telemetry.js';
 import type { CapturedLine, LineConsumer } from './captured-line.js';
 import { ContainerStream } from './container-stream.js';
 import { LATE_WRITE_WINDOW_MS } from './position.js';
@@ -13,7 +17,7 @@ import type { Position } from './position.js';
 
 const CONTAINER: ContainerInfo = {
   id: 'c'.repeat(64), name: 'web', image: 'busybox', labels: {}, createdAt: '2026-11-28T00:00:00.000000000Z',
-  tty: false, logDriver: 'json-file', running: true,
+  tty: false, logDriver: 'json-file', logOptions: {}, running: true,
 };
 
 function frame(type: 1 | 2, timestamp: string, text: string): Buffer {
@@ -26,10 +30,11 @@ function frame(type: 1 | 2, timestamp: string, text: string): Buffer {
 
 const TS = (ms: number, ns = 0): string => `${new Date(Date.UTC(2026, 10, 28, 1, 0, 0, ms)).toISOString().slice(0, 23)}${String(ns).padStart(6, '0')}Z`;
 
-class Collector implements LineConsumer {
+class Collector extends EventEmitter implements LineConsumer {
   readonly lines: CapturedLine[] = [];
-  accept(line: CapturedLine): void {
+  accept(line: CapturedLine): boolean {
     this.lines.push(line);
+    return true;
   }
   containerGone(): void {}
   texts(): string[] {
@@ -61,15 +66,13 @@ class FakeLogServer {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
   }
 
-  reader(): DockerReader {
+  reader(): Pick<DockerApi, 'openLogs'> & { openResponse(id: string, query: LogQuery): Promise<IncomingMessage> } {
     const { port } = this.server.address() as AddressInfo;
-    const fake = {
-      openLogStream: (id: string, o: { since: Position; follow: boolean }) => new Promise<IncomingMessage>((resolve, reject) => {
-        // A fresh connection per stream, as a follow stream never returns its socket to a pool.
-        get({ host: '127.0.0.1', port, path: `/containers/${id}/logs?since=${o.since.sinceMs}`, agent: false }, resolve).on('error', reject);
-      }),
-    };
-    return fake as unknown as DockerReader;
+    const openResponse = (id: string, query: LogQuery): Promise<IncomingMessage> => new Promise<IncomingMessage>((resolve, reject) => {
+      // A fresh connection per stream, as a follow stream never returns its socket to a pool.
+      get({ host: '127.0.0.1', port, path: `/containers/${id}/logs?since=${query.since ?? ''}`, agent: false }, resolve).on('error', reject);
+    });
+    return { openResponse, openLogs: (id: string, query: LogQuery): Promise<ApiStream> => openResponse(id, query) };
   }
 
   async close(): Promise<void> {
@@ -91,8 +94,10 @@ describe('ContainerStream', () => {
   before(() => fake.listen());
   after(() => fake.close());
 
-  function stream(collector: Collector, position: Position = { sinceMs: 0, skip: 0 }, metrics = new CapturerMetrics({ defaultMetrics: false })): ContainerStream {
-    return new ContainerStream({ reader: fake.reader(), container: CONTAINER, position, consumer: collector, metrics, maxLineBytes: 1 << 20 });
+  const telemetry = (registry = createMetricsRegistry({ defaultMetrics: false })): CaptureTelemetry => new CaptureTelemetry(registry, silentLogger());
+
+  function stream(collector: Collector, position: Position = { sinceMs: 0, skip: 0 }): ContainerStream {
+    return new ContainerStream({ docker: fake.reader(), container: CONTAINER, position, consumer: collector, telemetry: telemetry(), maxLineBytes: 1 << 20, onBackpressure: () => {} });
   }
 
   it('hands on every line with the position after it, and drains to the end (final partial line included)', async () => {
@@ -148,22 +153,24 @@ describe('ContainerStream', () => {
       serverRes = res;
       res.write(Buffer.concat([frame(1, TS(1), 'one\n'), frame(1, TS(2), 'partial, never fin')]));
     };
-    const metrics = new CapturerMetrics({ defaultMetrics: false });
+    const metrics = createMetricsRegistry({ defaultMetrics: false });
     const collector = new Collector();
     const responses: IncomingMessage[] = [];
     const EVENTS = ['data', 'end', 'error', 'close'] as const;
     const ownListeners: number[] = []; // Node's http client has listeners of its own
     const reader = fake.reader();
-    const recording = { openLogStream: async (id: string, o: { since: Position; follow: boolean }) => {
-      const r = await reader.openLogStream(id, o);
-      responses.push(r);
-      ownListeners.push(...EVENTS.map((event) => r.listenerCount(event)));
-      return r;
-    } } as unknown as DockerReader;
-    const s = new ContainerStream({ reader: recording, container: CONTAINER, position: { sinceMs: 0, skip: 0 }, consumer: collector, metrics, maxLineBytes: 1 << 20 });
+    const recording: Pick<DockerApi, 'openLogs'> = {
+      openLogs: async (id, query) => {
+        const r = await reader.openResponse(id, query);
+        responses.push(r);
+        ownListeners.push(...EVENTS.map((event) => r.listenerCount(event)));
+        return r;
+      },
+    };
+    const s = new ContainerStream({ docker: recording, container: CONTAINER, position: { sinceMs: 0, skip: 0 }, consumer: collector, telemetry: telemetry(metrics), maxLineBytes: 1 << 20, onBackpressure: () => {} });
     await s.open();
     await waitUntil('the first line', () => collector.lines.length === 1);
-    assert.equal((await metrics.streamsActive.get()).values[0]?.value, 1);
+    assert.equal(await metricValue(metrics, 'log_capturer_container_streams_active'), 1);
     const response = responses[0] as IncomingMessage;
     const socket = response.socket;
     assert.deepEqual(await s.close(), { kind: 'closed' });
@@ -172,7 +179,7 @@ describe('ContainerStream', () => {
     assert.equal(socket.closed, true);
     assert.deepEqual(EVENTS.map((event) => response.listenerCount(event)), ownListeners, 'a listener of ours was left on the response');
     assert.equal(response.listenerCount('data'), 0);
-    assert.equal((await metrics.streamsActive.get()).values[0]?.value, 0);
+    assert.equal(await metricValue(metrics, 'log_capturer_container_streams_active'), 0);
     // The partial line was dropped (it is re-read from the position), not emitted.
     assert.deepEqual(collector.texts(), ['stdout:one']);
     await waitUntil('the server to see the connection closed', () => serverRes?.destroyed === true || serverRes?.socket === null);

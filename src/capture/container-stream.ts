@@ -1,39 +1,54 @@
-// ONE follow stream of one container's log, from an exact position until it ends or is closed.
+// ONE stream of one container's log (a follow stream, or a bounded read without follow), from an
+// exact position until it ends or is closed.
 //
 // close() is the fix the product was born from: a reader blocked on a follow stream whose
 // container writes nothing would otherwise live forever. Closing destroys the HTTP response and
 // its socket at once, drops the parser's partial lines (they are re-read from the position),
 // removes every listener this object added and resolves only once the response (and its socket)
 // have emitted 'close': nothing of the old stream outlives it.
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ContainerInfo } from '../docker/container-info.js';
-import type { DockerReader } from '../docker/docker-reader.js';
+import type { ApiStream, DockerApi } from '../docker/docker-api.js';
 import type { LogLine } from '../docker/log-line.js';
-import type { CapturerMetrics } from '../server/metrics.js';
+import type { CaptureTelemetry } from './capture-telemetry.js';
 import type { LineConsumer } from './captured-line.js';
+import { sinceParam } from './position.js';
 import type { Position } from './position.js';
 import { PositionedLineReader } from './positioned-line-reader.js';
+import type { LogOpening, WindowVerdict } from './positioned-line-reader.js';
 
-/** How a stream finished. `ended`: the daemon ended it (container stopped). `closed`: we closed it. */
+/**
+ * How a stream finished. `ended`: the daemon ended it (the container stopped, or a read without
+ * follow reached the end). `closed`: we closed it. `unproven`: its tail window could not be shown
+ * to reach back to the position; nothing was handed on and it was closed (ask again wider).
+ */
 export type StreamOutcome =
   | { kind: 'ended' }
   | { kind: 'closed' }
+  | { kind: 'unproven' }
   | { kind: 'error'; error: Error };
 
+/**
+ * A stream counts as quiet after this long without a byte: a rotation that was waiting for the
+ * stream to make progress closes it then, and a tail window still unjudged is given up.
+ */
+export const QUIET_MS = 100;
+
 export interface ContainerStreamOptions {
-  reader: DockerReader;
+  docker: Pick<DockerApi, 'openLogs'>;
   container: ContainerInfo;
   /** Where to start: lines before it, and the first `skip` lines at or after `since`, are not handed on. */
   position: Position;
+  /** How to ask the daemon (default: `since` the position). */
+  opening?: LogOpening;
+  /** Follow new lines (default) or read to the current end and stop. */
+  follow?: boolean;
   consumer: LineConsumer;
-  metrics: CapturerMetrics;
+  telemetry: CaptureTelemetry;
   maxLineBytes: number;
-  /** Daemon error frames (type 3) in the stream: reported, never emitted as log lines. */
-  onDaemonError?: (message: string) => void;
+  /** The consumer said it is full (accept() returned false): stop reading until it drains. */
+  onBackpressure: () => void;
 }
-
-type CounterChild = { inc(value?: number): void };
 
 export class ContainerStream {
   /** Mutable so a rename applies to the lines that follow it. */
@@ -41,13 +56,14 @@ export class ContainerStream {
   /** Lines handed to the consumer by this stream (not counting the skipped ones). */
   lines = 0;
   bytes = 0;
+  firstTimestamp: string | undefined;
   lastTimestamp: string | undefined;
   /** Resolves once the stream is over and its response is fully gone. Never rejects. */
   readonly done: Promise<StreamOutcome>;
 
   private readonly start: Position;
   private readonly reader: PositionedLineReader;
-  private response: IncomingMessage | undefined;
+  private response: ApiStream | undefined;
   private socket: Socket | undefined;
   private outcome: StreamOutcome | undefined;
   private closing = false;
@@ -55,13 +71,15 @@ export class ContainerStream {
   private opened = false;
   private finished = false;
   private paused = false;
+  /** A rotation is due: close once the stream has made progress (see requestRotation). */
+  private rotationRequested = false;
+  private lastDataAt = 0;
+  private quietTimer: NodeJS.Timeout | undefined;
   private pendingCloses = 0;
   private waitingForSocket = false;
   private resolveDone!: (outcome: StreamOutcome) => void;
 
   // Per-stream, not per-line: the hot path must not allocate closures or label objects.
-  private readonly stdoutLines: CounterChild;
-  private readonly stderrLines: CounterChild;
   private uncountedStdout = 0;
   private uncountedStderr = 0;
   private readonly onData = (chunk: Buffer): void => this.handleData(chunk);
@@ -71,33 +89,47 @@ export class ContainerStream {
 
   constructor(private readonly options: ContainerStreamOptions) {
     this.container = options.container;
-    this.start = { sinceMs: options.position.sinceMs, skip: options.position.skip };
-    this.stdoutLines = options.metrics.linesRead.labels('stdout');
-    this.stderrLines = options.metrics.linesRead.labels('stderr');
+    this.start = { ...options.position };
     this.reader = new PositionedLineReader({
       start: this.start,
+      opening: options.opening ?? { kind: 'since' },
+      bounded: options.follow === false,
       tty: options.container.tty,
       maxLineBytes: options.maxLineBytes,
       onLine: (line, position) => this.handleLine(line, position),
-      onDaemonError: (message) => {
-        options.metrics.daemonErrors.inc();
-        options.onDaemonError?.(message);
-      },
+      onDaemonError: (message) => options.telemetry.daemonError(this.container, message),
+      onUnproven: () => this.handleUnproven(),
+      onPositionRotatedAway: (missing) => options.telemetry.positionRotatedAway(this.container, missing),
     });
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
   }
 
+  /** Lines read again to get back to the position (skipped, or older than it in a tail window). */
+  get reread(): number {
+    return this.reader.reread;
+  }
+
+  /** How its tail window was judged (undefined when it was not opened with one). */
+  get windowVerdict(): WindowVerdict | undefined {
+    return this.reader.windowVerdict;
+  }
+
   /**
-   * Opens the follow stream. Rejects (DockerApiError: 404, 501, or a connection error) when the
-   * daemon refuses; then nothing needs closing (and `done` settles only if close() was called).
+   * Opens the stream. Rejects (DockerError: 404, 501, or a connection error) when the daemon
+   * refuses; then nothing needs closing (and `done` settles only if close() was called).
    */
   async open(): Promise<void> {
     this.openCalled = true;
-    let response: IncomingMessage;
+    const opening = this.options.opening ?? { kind: 'since' };
+    const follow = this.options.follow ?? true;
+    let response: ApiStream;
     try {
-      response = await this.options.reader.openLogStream(this.container.id, { since: this.start, follow: true });
+      response = await this.options.docker.openLogs(
+        this.container.id,
+        opening.kind === 'since' ? { follow, since: sinceParam(this.start) } : opening.kind === 'tail' ? { follow, tail: opening.tail } : { follow }, // beginning, all
+      );
     } catch (error) {
       if (this.closing) this.finish();
       throw error;
@@ -109,14 +141,53 @@ export class ContainerStream {
       return;
     }
     if (this.paused) response.pause();
+    this.lastDataAt = performance.now();
+    // A tail window is judged by its lines; a follow stream that goes quiet first is given up.
+    if (this.reader.windowVerdict === 'pending' && follow) this.armQuietCheck();
   }
 
-  private attach(response: IncomingMessage): void {
+  /**
+   * The rotation interval is over: close the stream once it has made progress, so that every
+   * turn does more than read again what the last one read (a 30,000-line burst under a 100 ms
+   * rotation was read at 100 lines/s: each turn re-read the lines its position skips and was cut
+   * before it got past them). Progress is at least one new line, and at least as many as the
+   * position skipped: the lines a reopening reads again are then paid for by as many new ones.
+   * A stream that goes quiet is caught up, and closes too.
+   */
+  requestRotation(): void {
+    if (this.closing || this.finished) return;
+    this.rotationRequested = true;
+    if (this.madeProgress()) void this.close();
+    else this.armQuietCheck();
+  }
+
+  private madeProgress(): boolean {
+    return this.lines >= Math.max(1, this.start.skip);
+  }
+
+  /** Checks, after QUIET_MS, whether no byte came meanwhile; re-arms for the remaining time if one did. */
+  private armQuietCheck(): void {
+    if (this.quietTimer !== undefined || this.closing || this.finished) return;
+    const wait = Math.max(1, QUIET_MS - (performance.now() - this.lastDataAt));
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      if (this.closing || this.finished) return;
+      if (performance.now() - this.lastDataAt < QUIET_MS) {
+        this.armQuietCheck();
+        return;
+      }
+      if (this.reader.windowVerdict === 'pending') this.reader.giveUpPendingWindow();
+      else if (this.rotationRequested) void this.close();
+    }, wait);
+    this.quietTimer.unref();
+  }
+
+  private attach(response: ApiStream): void {
     this.opened = true;
     this.response = response;
     this.socket = response.socket ?? undefined;
     this.pendingCloses = 1;
-    this.options.metrics.streamsActive.inc();
+    this.options.telemetry.streamOpened();
     response.on('data', this.onData);
     response.on('end', this.onEnd);
     response.on('error', this.onError);
@@ -175,36 +246,49 @@ export class ContainerStream {
 
   private handleData(chunk: Buffer): void {
     if (this.closing) return;
-    this.options.metrics.bytesRead.inc(chunk.length);
+    this.lastDataAt = performance.now();
+    this.options.telemetry.bytes(chunk.length);
     this.bytes += chunk.length;
     this.reader.push(chunk);
     this.countLines();
+    if (this.rotationRequested && !this.closing && this.madeProgress()) void this.close();
+  }
+
+  /** The tail window does not reach back to the position: nothing was handed on; close. */
+  private handleUnproven(): void {
+    if (this.outcome) return;
+    // Called from inside the parser: it is not reset here (the reader ignores what follows an
+    // unproven verdict, and no more bytes are pushed once closing).
+    this.outcome = { kind: 'unproven' };
+    this.closing = true;
+    this.destroyResponse();
   }
 
   // prom-client hashes the labels on every inc(): the line counters are added once per chunk
   // (hundreds of lines) instead of once per line.
   private countLines(): void {
-    if (this.uncountedStdout > 0) this.stdoutLines.inc(this.uncountedStdout);
-    if (this.uncountedStderr > 0) this.stderrLines.inc(this.uncountedStderr);
+    if (this.uncountedStdout > 0) this.options.telemetry.stdoutLines.inc(this.uncountedStdout);
+    if (this.uncountedStderr > 0) this.options.telemetry.stderrLines.inc(this.uncountedStderr);
     this.uncountedStdout = 0;
     this.uncountedStderr = 0;
   }
 
   private handleLine(line: LogLine, position: Position): void {
     this.lines += 1;
+    this.firstTimestamp ??= line.timestamp;
     this.lastTimestamp = line.timestamp;
     if (line.stream === 'stdout') this.uncountedStdout += 1;
     else this.uncountedStderr += 1;
-    if (line.chunks > 1) this.options.metrics.partialLinesMerged.inc();
-    if (line.truncated) this.options.metrics.linesTruncated.inc();
-    this.options.consumer.accept({ container: this.container, line, position });
+    if (line.chunks > 1) this.options.telemetry.partialLineMerged();
+    if (line.truncated) this.options.telemetry.lineTruncated();
+    if (!this.options.consumer.accept({ container: this.container, line, position })) this.options.onBackpressure();
   }
 
   private handleEnd(): void {
     if (this.closing || this.outcome) return;
-    this.reader.end(); // the final line may lack its `\n`
+    this.reader.end(); // the final line may lack its `\n`; an unjudged window is judged now
     this.countLines();
-    this.outcome = { kind: 'ended' };
+    this.outcome ??= { kind: 'ended' };
   }
 
   private handleError(error: Error): void {
@@ -226,13 +310,15 @@ export class ContainerStream {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.quietTimer !== undefined) clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
     const response = this.response;
     if (response) {
       response.off('data', this.onData);
       response.off('end', this.onEnd);
       response.off('error', this.onError);
       response.off('close', this.onClose);
-      this.options.metrics.streamsActive.dec();
+      this.options.telemetry.streamClosed();
     }
     if (this.socket && this.waitingForSocket) this.socket.off('close', this.onClose);
     this.response = undefined;

@@ -6,4 +6,9 @@ import type { Position } from './position.js';
 export interface PositionSource {
   get(containerId: string): Position | undefined;
   readonly firstRun: boolean;
+  /**
+   * The engine's first complete listing: containers not in it were removed while we were down,
+   * their logs went with them, and their positions would only grow the file forever.
+   */
+  retainOnly(existingIds: ReadonlySet<string>): void;
 }

@@ -9,6 +9,7 @@ import { LogFrameParser } from '../docker/log-frame-parser.js';
 import { BEGINNING, timestampMs } from './position.js';
 import type { Position } from './position.js';
 import { PositionedLineReader } from './positioned-line-reader.js';
+import type { LogOpening } from './positioned-line-reader.js';
 
 interface Frame {
   bytes: Buffer;
@@ -80,35 +81,62 @@ function readAll(bytes: Buffer): string[] {
   return lines;
 }
 
-/** Reads the log through streams closed at random bytes; returns what was handed on. */
-function readWithRotations(frames: Frame[], rnd: () => number): { lines: string[]; reopenings: number } {
+/**
+ * Reads the log through streams closed at random bytes; returns what was handed on. With
+ * `tails`, each reopening asks for a window of the last N frames, as capture does to spare the
+ * daemon a scan of the whole file, and widens it (or falls back to `since`) when the window
+ * cannot be proven to reach back to the position.
+ */
+function readWithRotations(frames: Frame[], rnd: () => number, tails = false): { lines: string[]; reopenings: number; widened: number } {
   const handed: string[] = [];
   let position: Position = BEGINNING;
   let reopenings = 0;
+  let widened = 0;
+  let tail = 1 + Math.floor(rnd() * 20);
   for (;;) {
-    // What the daemon sends for since=position.sinceMs: every frame at or after it, in file order.
-    const body = Buffer.concat(frames.filter((f) => f.ms >= position.sinceMs).map((f) => f.bytes));
+    const opening: LogOpening = position.sinceMs === 0 ? { kind: 'beginning' } : tails && tail <= frames.length * 2 ? { kind: 'tail', tail } : { kind: 'since' };
+    // What the daemon sends: for since, every frame at or after it, in file order; for a tail
+    // window, the last N frames of the file, unfiltered.
+    const sent = opening.kind === 'tail' ? frames.slice(Math.max(0, frames.length - opening.tail)) : frames.filter((f) => f.ms >= position.sinceMs);
+    const body = Buffer.concat(sent.map((f) => f.bytes));
+    let unproven = false;
+    const start = position;
     const reader = new PositionedLineReader({
-      start: position,
+      start,
+      opening,
       tty: false,
       maxLineBytes: 1 << 20,
       onLine: (line, after) => {
         handed.push(describeLine(line));
-        assert.ok(after.sinceMs <= timestampMs(line.timestamp) || after.sinceMs >= position.sinceMs, 'positions move forward');
+        assert.ok(after.sinceMs <= timestampMs(line.timestamp) || after.sinceMs >= start.sinceMs, 'positions move forward');
       },
       onDaemonError: (m) => assert.fail(m),
+      onUnproven: () => {
+        unproven = true;
+      },
     });
     const stopAt = rnd() < 0.15 ? body.length : Math.floor(rnd() * Math.min(body.length, 3000));
     let offset = 0;
-    while (offset < stopAt) {
+    while (offset < stopAt && !unproven) {
       const size = 1 + Math.floor(rnd() * 400);
       const end = Math.min(offset + size, stopAt);
       reader.push(body.subarray(offset, end));
       offset = end;
     }
+    if (!unproven && stopAt === body.length) reader.end();
+    if (unproven) {
+      assert.deepEqual(reader.position(), start, 'an unproven window hands nothing on and keeps the position');
+      tail *= 8;
+      widened += 1;
+      reopenings += 1;
+      continue;
+    }
+    if (stopAt === body.length && opening.kind !== 'tail') return { lines: handed, reopenings, widened };
     if (stopAt === body.length) {
-      reader.end();
-      return { lines: handed, reopenings };
+      // A tail window read to its end reached the end of the log too.
+      position = reader.position();
+      const rest = frames.filter((f) => f.ms >= position.sinceMs);
+      if (rest.length === 0 || reader.windowVerdict === 'whole' || reader.windowVerdict === 'proven') return { lines: handed, reopenings, widened };
     }
     reader.discard(); // closed by rotation
     position = reader.position();
@@ -131,6 +159,22 @@ describe('PositionedLineReader: close at any byte, reopen at position()', () => 
     assert.ok(totalReopenings > 1000, `streams were really closed and reopened (${totalReopenings})`);
   });
 
+  it('hands on every line exactly once through tail windows too, widening windows that do not reach back', () => {
+    let totalReopenings = 0;
+    let totalWidened = 0;
+    for (let seed = 1; seed <= 3000; seed += 1) {
+      const rnd = random(seed);
+      const frames = modelLog(rnd, 150);
+      const expected = readAll(Buffer.concat(frames.map((f) => f.bytes)));
+      const { lines, reopenings, widened } = readWithRotations(frames, rnd, true);
+      totalReopenings += reopenings;
+      totalWidened += widened;
+      assert.deepEqual(lines, expected, `seed ${seed}`);
+    }
+    assert.ok(totalReopenings > 1000, `streams were really closed and reopened (${totalReopenings})`);
+    assert.ok(totalWidened > 100, `windows were really too short at times (${totalWidened})`);
+  });
+
   it('skips exactly the lines consumed before, and reports the start while skipping', () => {
     const frames = [frame(1, BASE_NS, 'a\n'), frame(2, BASE_NS, 'b\n'), frame(1, BASE_NS, 'c\n')];
     const got: string[] = [];
@@ -141,5 +185,79 @@ describe('PositionedLineReader: close at any byte, reopen at position()', () => 
     reader.push(Buffer.concat(frames.slice(1).map((f) => f.bytes)));
     assert.deepEqual(got, ['c']);
     assert.deepEqual(reader.position(), { sinceMs: start.sinceMs, skip: 3 });
+  });
+
+  it('stops skipping at a line newer than any consumed one: the daemon rotated the skipped lines away', () => {
+    // The position counts 5 lines from since, but the daemon deleted the file that held most of
+    // them: only 2 come back before a line 300 ms newer than since (beyond the late-write window,
+    // so never consumed).
+    const sinceMs = Number(BASE_NS / 1_000_000n);
+    const at = (ms: number): bigint => BASE_NS + BigInt(ms) * 1_000_000n;
+    const frames = [frame(1, at(100), 'kept 4\n'), frame(1, at(120), 'kept 5\n'), frame(1, at(300), 'new 6\n'), frame(2, at(301), 'new 7\n')];
+    const got: string[] = [];
+    const missing: number[] = [];
+    const reader = new PositionedLineReader({
+      start: { sinceMs, skip: 5 }, tty: false, maxLineBytes: 1024,
+      onLine: (l) => got.push(l.message.toString()), onDaemonError: (m) => assert.fail(m), onPositionRotatedAway: (n) => missing.push(n),
+    });
+    reader.push(Buffer.concat(frames.map((f) => f.bytes)));
+    assert.deepEqual(got, ['new 6', 'new 7']);
+    assert.deepEqual(missing, [3]);
+  });
+
+  void describe('tail windows: when a window may stand for `since`', () => {
+    const MS = (ms: number): bigint => BASE_NS + BigInt(ms) * 1_000_000n;
+    const sinceMs = Number(BASE_NS / 1_000_000n) + 1900;
+
+    function read(window: Frame[], tail: number, end = true): { got: string[]; unproven: boolean; verdict: string | undefined } {
+      const got: string[] = [];
+      let unproven = false;
+      const reader = new PositionedLineReader({
+        start: { sinceMs, skip: 0 }, opening: { kind: 'tail', tail }, tty: false, maxLineBytes: 1024,
+        onLine: (l) => got.push(l.message.toString()), onDaemonError: (m) => assert.fail(m), onUnproven: () => { unproven = true; },
+      });
+      reader.push(Buffer.concat(window.map((f) => f.bytes)));
+      if (end && !unproven) reader.end();
+      return { got, unproven, verdict: reader.windowVerdict };
+    }
+
+    void it('does not trust the first line of a stream: it may be the end of a long line with an older timestamp', () => {
+      // File order: a long stdout line begins (t=1000), a stderr line (t=2000), the long line ends
+      // (its last frame carries t=1000), another stderr line. A window of the last two frames
+      // starts with that last frame: trusting its old timestamp would lose the t=2000 line.
+      const window = [frame(1, MS(1000), 'end of the long line\n'), frame(2, MS(2100), 'z\n')];
+      const { got, unproven } = read(window, 2);
+      assert.equal(unproven, true);
+      assert.deepEqual(got, []);
+    });
+
+    void it('allows for the late-write skew: a proving line must be older than since by more than the window', () => {
+      // File order: a stderr line (t=2000), then two stdout lines, the second written 100 ms late
+      // (t=1800). Since is 1900: the late line is older than since, but the stderr line before
+      // the window is not, so the window [a, f] must not stand for since.
+      const window = [frame(1, MS(1000), 'a\n'), frame(1, MS(1800), 'f\n')];
+      const { got, unproven } = read(window, 2);
+      assert.equal(unproven, true);
+      assert.deepEqual(got, []);
+    });
+
+    void it('is proven by a second line of a stream older than since minus the window, and then drops what since would', () => {
+      const window = [frame(1, MS(1000), 'old a\n'), frame(1, MS(1100), 'old b\n'), frame(2, MS(1950), 'new c\n'), frame(1, MS(2000), 'new d\n')];
+      const { got, unproven, verdict } = read(window, 4, false);
+      assert.equal(unproven, false);
+      assert.equal(verdict, 'proven');
+      assert.deepEqual(got, ['new c', 'new d']);
+    });
+
+    void it('a window that ends with fewer entries than asked for is the whole log; with as many it cannot be told', () => {
+      const window = [frame(1, MS(1950), 'only\n')];
+      const whole = read(window, 2);
+      assert.equal(whole.verdict, 'whole');
+      assert.deepEqual(whole.got, ['only']);
+      const full = read(window, 1);
+      assert.equal(full.verdict, 'unproven');
+      assert.equal(full.unproven, true);
+      assert.deepEqual(full.got, []);
+    });
   });
 });

@@ -1,6 +1,6 @@
-// docs/configuration.md, generated from plugin-config/schema.json (descriptions, defaults,
-// bounds), the environment-variable mapping, the flags and the exit codes, so the documentation
-// cannot drift from what the code accepts. `npx tsx scripts/config-reference.ts` rewrites it.
+// docs/configuration.md, generated from the schema (src/config/config-file-schema.ts: descriptions,
+// defaults, bounds), the environment-variable mapping, the flags and the exit codes, so the
+// documentation cannot drift from what the code accepts. `npx tsx scripts/config-reference.ts` rewrites it.
 import { CLI_OPTIONS } from '../config/cli-overrides.js';
 import { configSchema, isSection } from '../config/config-schema.js';
 import type { SchemaNode } from '../config/config-schema.js';
@@ -55,7 +55,7 @@ function leafPaths(node: SchemaNode, prefix: string[] = []): string[][] {
 export function configReference(): string {
   const schema = configSchema();
   const lines: string[] = [
-    '<!-- Generated from plugin-config/schema.json by `npx tsx scripts/config-reference.ts`; do not edit by hand. -->',
+    '<!-- Generated from src/config/config-file-schema.ts by `npx tsx scripts/config-reference.ts`; do not edit by hand. -->',
     '',
     '## Configuration reference',
     '',
@@ -66,7 +66,7 @@ export function configReference(): string {
     '',
     '- **Durations** are strings with a unit: `250ms`, `10s`, `5m`, `1h`, `1m30s`. A bare number is refused, because `30` could mean milliseconds or seconds.',
     '- **Sizes** are a number of bytes (`512`) or a string with a unit: `64KiB`, `1MiB`, `1GiB` (1024-based) or `1KB`, `10MB`, `1GB` (1000-based). Sizes are greater than zero.',
-    '- **Secrets** (`sink.auth.password`, `server.status_token`, and `sink.headers` whose name looks like authorization, cookie, token, key, secret or password) are never printed: errors show `[redacted]`.',
+    '- **Secrets** (`sink.auth.password`, `server.status_token`, and `sink.headers` whose name looks like authorization, cookie, token, key, secret or password) are never printed: errors show `[redacted]`. Nor is the `user:password` of a URL (`sink.url`, `docker.host`), valid or not: it is shown as `http://[redacted]@host/`.',
     '- Every problem is reported at once, each naming its source (file, environment variable or flag), the key, what was expected and what was found.',
     '',
   ];
@@ -94,7 +94,7 @@ export function configReference(): string {
     '',
     '### Command-line flags',
     '',
-    '`log-capturer [--config FILE] [flags]` runs the capturer; `log-capturer check-config FILE` validates a file (exit 0 and a one-line summary, or exit 2 and every problem on stderr). ' +
+    '`log-capturer [--config FILE] [flags]` runs the capturer; `log-capturer check-config FILE` validates a file (exit 0 and a summary that includes the Docker host it will use and where that came from, or exit 2 and every problem on stderr). ' +
       '`--help` and `--version` print and exit 0.',
     '',
     '| Flag | Key |',

@@ -96,13 +96,65 @@ void describe('runCli', () => {
     assert.equal(unknown.ran.length, 0);
   });
 
-  void it('check-config prints a one-line summary and exits 0', async () => {
+  void it('check-config prints a summary and the Docker host it will use, and exits 0', async () => {
     const file = join(dir, 'ok.yaml');
     writeFileSync(file, 'sink:\n  type: fluentbit\n  url: http://127.0.0.1:9880/docker\ncapture:\n  max_streams: 1\n  rotation_interval: 1m30s\n');
     const fake = fakeProcess();
     assert.equal(await runCli(['check-config', file], fake.io), 0);
-    assert.equal(fake.stdout.join(''), `${file}: valid (sink fluentbit -> http://127.0.0.1:9880/docker, 1 stream, rotation 1m30s)\n`);
+    assert.equal(fake.stdout.join(''), `${file}: valid (sink fluentbit -> http://127.0.0.1:9880/docker, 1 stream, rotation 1m30s)\n`
+      + 'docker host: unix:///var/run/docker.sock (the built-in default; set DOCKER_HOST, docker.host, LOG_CAPTURER_DOCKER_HOST or --docker-host to change it)\n');
     assert.equal(fake.ran.length, 0);
+  });
+
+  void it('check-config says where the Docker host came from: defaults < DOCKER_HOST < file < LOG_CAPTURER_* < flags', async () => {
+    const withHost = join(dir, 'docker-host.yaml');
+    writeFileSync(withHost, 'docker:\n  host: unix:///run/file.sock\n');
+    const withoutHost = join(dir, 'no-docker-host.yaml');
+    writeFileSync(withoutHost, 'docker:\n  api_version: "1.41"\n');
+    const dockerHost = { DOCKER_HOST: 'tcp://127.0.0.1:2375' };
+    const cases: Array<{ file: string; env: NodeJS.ProcessEnv; flags?: string[]; line: string }> = [
+      { file: withoutHost, env: {}, line: 'docker host: unix:///var/run/docker.sock (the built-in default; set DOCKER_HOST, docker.host, LOG_CAPTURER_DOCKER_HOST or --docker-host to change it)' },
+      { file: withoutHost, env: dockerHost, line: 'docker host: tcp://127.0.0.1:2375 (from environment variable DOCKER_HOST)' },
+      { file: withHost, env: dockerHost, line: `docker host: unix:///run/file.sock (from docker.host in ${withHost}; DOCKER_HOST=tcp://127.0.0.1:2375 is overridden)` },
+      { file: withHost, env: { ...dockerHost, LOG_CAPTURER_DOCKER_HOST: 'unix:///run/env.sock' }, line: 'docker host: unix:///run/env.sock (from environment variable LOG_CAPTURER_DOCKER_HOST; DOCKER_HOST=tcp://127.0.0.1:2375 is overridden)' },
+      { file: withHost, env: { LOG_CAPTURER_DOCKER_HOST: 'unix:///run/env.sock' }, flags: ['--docker-host', 'unix:///run/flag.sock'], line: 'docker host: unix:///run/flag.sock (from --docker-host)' },
+    ];
+    for (const { file, env, flags, line } of cases) {
+      const fake = fakeProcess(() => Promise.resolve(0), env);
+      assert.equal(await runCli([...(flags ?? []), 'check-config', file], fake.io), 0, fake.stderr.join(''));
+      assert.equal(fake.stdout.join('').split('\n')[1], line);
+    }
+  });
+
+  void it('check-config never prints the user:password of a URL, from any source, valid or not', async () => {
+    const secret = 'S3cretPass';
+    const fileWith = (name: string, text: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    };
+    const cases: Array<{ name: string; file: string; env?: NodeJS.ProcessEnv; flags?: string[]; code: number; shown: string }> = [
+      { name: 'valid sink.url in the file', file: fileWith('v1.yaml', `sink:\n  type: vector\n  url: http://alice:${secret}@127.0.0.1:9/\n`), code: 0, shown: 'sink vector -> http://[redacted]@127.0.0.1:9/' },
+      { name: 'valid sink.url from a variable', file: fileWith('v2.yaml', 'sink:\n  type: vector\n'), env: { LOG_CAPTURER_SINK_URL: `http://alice:${secret}@127.0.0.1:9/` }, code: 0, shown: 'http://[redacted]@127.0.0.1:9/' },
+      { name: 'valid sink.url from a flag', file: fileWith('v3.yaml', ''), flags: ['--sink', 'vector', '--sink-url', `http://alice:${secret}@127.0.0.1:9/`], code: 0, shown: 'http://[redacted]@127.0.0.1:9/' },
+      { name: 'valid sink.url with a space in the password', file: fileWith('v4.yaml', `sink:\n  type: vector\n  url: http://alice:${secret} x@127.0.0.1:9/\n`), code: 0, shown: 'sink vector -> http://[redacted]@127.0.0.1:9/' },
+      { name: 'malformed sink.url (a / in the password) in the file', file: fileWith('m1.yaml', `sink:\n  type: vector\n  url: http://alice:S3c/retPass@127.0.0.1:9/\n`), code: 2, shown: 'got "http://[redacted]@127.0.0.1:9/" (not a URL)' },
+      { name: 'malformed sink.url (port) from a variable', file: fileWith('m2.yaml', 'sink:\n  type: vector\n'), env: { LOG_CAPTURER_SINK_URL: `http://alice:${secret}@127.0.0.1:99999/` }, code: 2, shown: 'environment variable LOG_CAPTURER_SINK_URL: sink.url: expected an http:// or https:// URL such as http://127.0.0.1:8080/, got "http://[redacted]@127.0.0.1:99999/" (not a URL)' },
+      { name: 'malformed sink.url (no //) from a flag', file: fileWith('m3.yaml', ''), flags: ['--sink', 'vector', '--sink-url', `alice:${secret}@127.0.0.1:9/`], code: 2, shown: 'got "[redacted]@127.0.0.1:9/" (not a URL: write scheme://..., e.g. http://127.0.0.1:8080/)' },
+      { name: 'docker.host with user information in the file', file: fileWith('d1.yaml', `docker:\n  host: tcp://alice:${secret}@127.0.0.1:2375\n`), code: 0, shown: `docker host: tcp://[redacted]@127.0.0.1:2375 (from docker.host in ${join(dir, 'd1.yaml')})` },
+      { name: 'docker.host with user information from DOCKER_HOST', file: fileWith('d2.yaml', ''), env: { DOCKER_HOST: `tcp://alice:${secret}@127.0.0.1:2375` }, code: 0, shown: 'docker host: tcp://[redacted]@127.0.0.1:2375 (from environment variable DOCKER_HOST)' },
+      { name: 'an overridden DOCKER_HOST with user information', file: fileWith('d3.yaml', ''), env: { DOCKER_HOST: `tcp://alice:${secret}@127.0.0.1:2375` }, flags: ['--docker-host', 'unix:///run/x.sock'], code: 0, shown: 'DOCKER_HOST=tcp://[redacted]@127.0.0.1:2375 is overridden' },
+      { name: 'malformed docker.host from a variable', file: fileWith('d4.yaml', ''), env: { LOG_CAPTURER_DOCKER_HOST: `tcp://alice:${secret}@127.0.0.1:99999` }, code: 2, shown: 'got "tcp://[redacted]@127.0.0.1:99999"' },
+      { name: 'malformed docker.host from a flag', file: fileWith('d5.yaml', ''), flags: ['--docker-host', `alice:${secret}@127.0.0.1:2375`], code: 2, shown: '--docker-host: docker.host: expected a Docker host URL' },
+    ];
+    for (const testCase of cases) {
+      const fake = fakeProcess(() => Promise.resolve(0), testCase.env ?? {});
+      const code = await runCli([...(testCase.flags ?? []), 'check-config', testCase.file], fake.io);
+      const printed = fake.stdout.join('') + fake.stderr.join('');
+      assert.equal(code, testCase.code, `${testCase.name}: ${printed}`);
+      assert.ok(!printed.includes(secret) && !printed.includes('S3c/ret'), `${testCase.name} printed the password:\n${printed}`);
+      assert.ok(printed.includes(testCase.shown), `${testCase.name}: expected ${JSON.stringify(testCase.shown)} in\n${printed}`);
+    }
   });
 
   void it('check-config exits 2 without a file argument', async () => {

@@ -5,9 +5,11 @@ import type { CapturerConfig, LogLevel } from '../config/capturer-config.js';
 import { CLI_OPTIONS } from '../config/cli-overrides.js';
 import type { CliOverrides } from '../config/cli-overrides.js';
 import { ConfigError } from '../config/config-errors.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfigWithOrigins } from '../config/load-config.js';
+import type { LoadedConfig } from '../config/load-config.js';
 import { ServerListenError } from '../server/http-server.js';
 import type { Logger } from '../utils/logger.js';
+import { stripUrlCredentials } from '../utils/url-credentials.js';
 import { configSummary } from './check-config.js';
 import { EXIT_CODE_MEANINGS, EXIT_OK, EXIT_RUNTIME_FAILURE, EXIT_USAGE } from './exit-codes.js';
 import { packageVersion } from './package-version.js';
@@ -46,9 +48,9 @@ function overridesOf(options: ProgramOptions): CliOverrides {
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = EXIT_OK;
 
-  const loadOrReport = async (file: string | undefined, overrides: CliOverrides): Promise<CapturerConfig | undefined> => {
+  const loadOrReport = async (file: string | undefined, overrides: CliOverrides): Promise<LoadedConfig | undefined> => {
     try {
-      return await loadConfig({ ...(file !== undefined ? { file } : {}), env: io.env, overrides });
+      return await loadConfigWithOrigins({ ...(file !== undefined ? { file } : {}), env: io.env, overrides });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       io.stderr(`log-capturer: ${error.message}\n`);
@@ -62,7 +64,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     .exitOverride()
-    .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text) })
+    // commander's usage errors quote what was typed (`unknown option '--x=http://u:p@h'`).
+    .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(stripUrlCredentials(text)) })
     .option('-c, --config <file>', 'configuration file, YAML or JSON (default: built-in defaults)');
   for (const option of CLI_OPTIONS) program.option(`${option.flag} <${option.valueName}>`, FLAG_HELP[option.key]);
   program.addHelpText('after', [
@@ -76,8 +79,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program.action(async () => {
     const options = program.opts<ProgramOptions>();
-    const config = await loadOrReport(options.config, overridesOf(options));
-    if (config === undefined) return;
+    const loaded = await loadOrReport(options.config, overridesOf(options));
+    if (loaded === undefined) return;
+    const { config } = loaded;
     const logger = io.createLogger(config.log.level);
     try {
       exitCode = await io.runCapturer(config, logger);
@@ -94,8 +98,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('validate a configuration file (with the environment and flags applied) and exit: 0 valid, 2 invalid')
     .argument('<file>', 'configuration file, YAML or JSON')
     .action(async (file: string) => {
-      const config = await loadOrReport(file, overridesOf(program.opts<ProgramOptions>()));
-      if (config !== undefined) io.stdout(`${configSummary(file, config)}\n`);
+      const loaded = await loadOrReport(file, overridesOf(program.opts<ProgramOptions>()));
+      if (loaded !== undefined) io.stdout(configSummary(file, loaded, io.env));
     });
 
   try {

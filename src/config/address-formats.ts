@@ -23,8 +23,18 @@ export function parseListen(text: string): Parsed<ListenAddress> {
 
 const DOCKER_SCHEMES = new Set(['unix:', 'tcp:', 'http:', 'https:']);
 
+/**
+ * `alice:S3cret@host` parses as a URL whose scheme is `alice`: say what is missing instead of
+ * naming that "scheme", which is the user name.
+ */
+function withoutSlashes(text: string, example: string): Parsed<URL> | undefined {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? undefined : { ok: false, reason: `not a URL: write scheme://..., e.g. ${example}` };
+}
+
 /** `unix:///var/run/docker.sock`, `tcp://host:2375`, `http://host:2375`, `https://host:2376`. */
 export function checkDockerHost(text: string): Parsed<URL> {
+  const missing = withoutSlashes(text, 'unix:///var/run/docker.sock or tcp://127.0.0.1:2375');
+  if (missing !== undefined) return missing;
   let url: URL;
   try {
     url = new URL(text);
@@ -39,6 +49,8 @@ export function checkDockerHost(text: string): Parsed<URL> {
 
 /** An http:// or https:// URL with a host. */
 export function checkHttpUrl(text: string): Parsed<URL> {
+  const missing = withoutSlashes(text, 'http://127.0.0.1:8080/');
+  if (missing !== undefined) return missing;
   let url: URL;
   try {
     url = new URL(text);

@@ -1,12 +1,14 @@
 // The resolved configuration every component receives: validated, defaults filled, durations in
-// milliseconds and sizes in bytes. The file a user writes (plugin-config/schema.json,
-// plugin-config/log-capturer.yaml) uses snake_case keys and strings such as `5m` and `1MiB`;
-// src/config/load-config.ts turns that into this shape. Keys in comments are the file's keys.
+// milliseconds and sizes in bytes. The file a user writes (defined by src/config/config-file-schema.ts,
+// published as plugin-config/schema.json; example plugin-config/log-capturer.yaml) uses snake_case
+// keys and strings such as `5m` and `1MiB`; src/config/resolve-config.ts turns that into this shape. Keys in comments are the file's keys.
+// The choices (sink types, log levels...) are the schema's enums, so they cannot disagree with it.
+import type { ConfigFile } from './config-file-schema.js';
 
-export type SinkType = 'stdout' | 'vector' | 'fluentbit';
-export type Compression = 'none' | 'gzip' | 'zstd';
-export type InitialPosition = 'beginning' | 'end';
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type SinkType = ConfigFile['sink']['type'];
+export type Compression = ConfigFile['sink']['compression'];
+export type InitialPosition = ConfigFile['capture']['initial_position'];
+export type LogLevel = ConfigFile['log']['level'];
 
 export interface DockerTlsConfig {
   /** docker.tls.ca_file */
@@ -35,6 +37,8 @@ export interface CaptureConfig {
   maxStreams: number;
   /** capture.rotation_interval (default 5m, at least 100ms) */
   rotationIntervalMs: number;
+  /** capture.poll_interval (default 1s, at least 50ms): polls of containers beyond the pool */
+  pollIntervalMs: number;
   /** capture.initial_position (default beginning): where to start a container with no checkpoint on the first run */
   initialPosition: InitialPosition;
   /** capture.max_line_bytes (default 1MiB): longer lines are cut and marked `truncated: true` */

@@ -1,5 +1,6 @@
 // What is wrong with a configuration, in words a person can act on: where it came from (file,
 // environment variable, flag), which key, what was expected, what was found, how to fix it.
+import { stripUrlCredentials, stripUrlValueCredentials } from '../utils/url-credentials.js';
 import { REDACTED, isSecretPath } from './secrets.js';
 
 export interface ConfigProblem {
@@ -12,7 +13,9 @@ export interface ConfigProblem {
 }
 
 export function formatProblem(problem: ConfigProblem): string {
-  return problem.path === '' ? `${problem.source}: ${problem.message}` : `${problem.source}: ${problem.path}: ${problem.message}`;
+  const text = problem.path === '' ? `${problem.source}: ${problem.message}` : `${problem.source}: ${problem.path}: ${problem.message}`;
+  // Values are stripped where they are described (describeFound); this catches any other wording.
+  return stripUrlCredentials(text);
 }
 
 /** Every problem found, not just the first: fixing a config should take one round. */
@@ -29,7 +32,7 @@ export class ConfigError extends Error {
 
 const MAX_SHOWN = 80;
 
-/** A found value as the user would recognise it; secrets never shown. */
+/** A found value as the user would recognise it; secrets and URL user information never shown. */
 export function describeFound(value: unknown, path: readonly string[]): string {
   if (value === undefined) return 'nothing';
   if (isSecretPath(path)) return REDACTED;
@@ -37,7 +40,9 @@ export function describeFound(value: unknown, path: readonly string[]): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') {
-    const shown = value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}...` : value;
+    // Before cutting: a cut could drop the @ that shows where a URL's password ends.
+    const stripped = stripUrlValueCredentials(value);
+    const shown = stripped.length > MAX_SHOWN ? `${stripped.slice(0, MAX_SHOWN)}...` : stripped;
     return JSON.stringify(shown);
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

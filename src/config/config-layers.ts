@@ -26,6 +26,11 @@ export class SourceMap {
     return this.origins.has(path.join('.'));
   }
 
+  /** The layer that set exactly this key, or undefined when none did (the default applies). */
+  originOf(path: readonly string[]): string | undefined {
+    return this.origins.get(path.join('.'))?.source;
+  }
+
   /** The layer that set this key or the nearest enclosing section. */
   sourceOf(path: readonly string[]): string {
     for (let length = path.length; length > 0; length -= 1) {

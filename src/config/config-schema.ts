@@ -1,50 +1,26 @@
-// The configuration schema (plugin-config/schema.json) and the ajv instance that enforces it,
+// The configuration schema (defined in config-file-schema.ts) and the ajv instance that enforces it,
 // including our own keywords: `duration` and `size` (bounds in the same units people write),
 // and annotations (`x-expected`, `x-default-text`, `x-secret`, `x-why`) that error messages
 // and the generated reference read.
-import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, SchemaValidateFunction, ValidateFunction } from 'ajv';
+import { CONFIG_FILE_SCHEMA } from './config-file-schema.js';
+import type { ConfigFile, SchemaNode, UnitBounds } from './config-file-schema.js';
 import { checkDockerHost, checkHttpUrl, parseListen } from './address-formats.js';
 import { parseDuration, parseSize } from './units.js';
 
-/** Bounds of the `duration` and `size` keywords, written like the values: `{ "min": "100ms" }`. */
-export interface UnitBounds {
-  min?: string;
-  max?: string;
-}
+export type { SchemaNode, UnitBounds };
 
-/** The parts of JSON Schema that plugin-config/schema.json uses. */
-export interface SchemaNode {
-  type?: string | string[];
-  description?: string;
-  default?: unknown;
-  properties?: Record<string, SchemaNode>;
-  additionalProperties?: boolean | SchemaNode;
-  required?: string[];
-  items?: SchemaNode;
-  enum?: string[];
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  pattern?: string;
-  format?: string;
-  duration?: UnitBounds;
-  size?: UnitBounds;
-  'x-expected'?: string;
-  'x-default-text'?: string;
-  'x-secret'?: boolean;
-  'x-why'?: string;
-}
-
-/** Lives beside the code in the repository and in the package (package.json `files`). */
+/** Where the generated copy for users and tools lives (also shipped: package.json `files`). */
 export const SCHEMA_PATH = new URL('../../plugin-config/schema.json', import.meta.url);
 
-let cachedSchema: SchemaNode | undefined;
-
 export function configSchema(): SchemaNode {
-  cachedSchema ??= JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as SchemaNode;
-  return cachedSchema;
+  return CONFIG_FILE_SCHEMA;
+}
+
+/** plugin-config/schema.json's exact text: what scripts/config-reference.ts writes and a test compares. */
+export function schemaJsonText(): string {
+  return `${JSON.stringify(CONFIG_FILE_SCHEMA, null, 2)}\n`;
 }
 
 /** A section has named keys; everything else (including the `headers` map) is a leaf. */
@@ -118,13 +94,14 @@ export const FORMAT_CHECKS: Record<string, (text: string) => { ok: boolean; reas
   listen: parseListen,
 };
 
-let cachedValidator: ValidateFunction | undefined;
+let cachedValidator: ValidateFunction<ConfigFile> | undefined;
 
 /**
- * Validates a configuration object, filling in the schema's defaults (it mutates its argument).
- * allErrors: a user fixes every problem in one round.
+ * Validates a configuration object, filling in the schema's defaults (it mutates its argument);
+ * on success it has narrowed its argument to ConfigFile, the type derived from the very schema
+ * compiled here. allErrors: a user fixes every problem in one round.
  */
-export function configValidator(): ValidateFunction {
+export function configValidator(): ValidateFunction<ConfigFile> {
   if (cachedValidator !== undefined) return cachedValidator;
   const ajv = new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
   ajv.addKeyword({ keyword: 'duration', schemaType: 'object', errors: true, validate: validateDuration });
@@ -132,7 +109,7 @@ export function configValidator(): ValidateFunction {
   for (const keyword of ['x-expected', 'x-default-text', 'x-why']) ajv.addKeyword({ keyword, schemaType: 'string' });
   ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
   for (const [name, check] of Object.entries(FORMAT_CHECKS)) ajv.addFormat(name, { type: 'string', validate: (text: string) => check(text).ok });
-  cachedValidator = ajv.compile(configSchema());
+  cachedValidator = ajv.compile<ConfigFile>(CONFIG_FILE_SCHEMA);
   return cachedValidator;
 }
 

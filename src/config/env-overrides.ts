@@ -27,9 +27,9 @@ export function envSource(name: string): string {
   return `environment variable ${name}`;
 }
 
-function typesOf(node: SchemaNode): string[] {
+function typesOf(node: SchemaNode): readonly string[] {
   if (node.type === undefined) return [];
-  return Array.isArray(node.type) ? node.type : [node.type];
+  return typeof node.type === 'string' ? [node.type] : node.type;
 }
 
 /**

@@ -43,7 +43,7 @@ void describe('loadConfig', () => {
     assert.equal(config.sink.url, undefined);
     assert.deepEqual(config.sink.batch, { maxEvents: 1000, maxBytes: 1_048_576, lingerMs: 1000 });
     assert.deepEqual(config.sink.retry, { initialBackoffMs: 250, maxBackoffMs: 30_000, configErrorBackoffMs: 30_000 });
-    assert.deepEqual(config.capture, { maxStreams: 100, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1_048_576, hostName: hostname() });
+    assert.deepEqual(config.capture, { maxStreams: 100, rotationIntervalMs: 300_000, pollIntervalMs: 1000, initialPosition: 'beginning', maxLineBytes: 1_048_576, hostName: hostname() });
     assert.deepEqual(config.buffer, { maxBytes: 64 * 1_048_576, resumeBytes: 32 * 1_048_576 });
     assert.deepEqual(config.server, { enabled: true, host: '127.0.0.1', port: 8001 });
     assert.deepEqual(config.checkpoint, { stateDir: './.log-capturer-state', flushIntervalMs: 1000 });
@@ -101,6 +101,13 @@ void describe('loadConfig', () => {
     assert.equal((await loadConfig({ file: withHost, env })).docker.host, 'unix:///run/file.sock');
     assert.equal((await loadConfig({ file: withHost, env: { ...env, LOG_CAPTURER_DOCKER_HOST: 'unix:///run/env.sock' } })).docker.host, 'unix:///run/env.sock');
     assert.equal((await loadConfig({ file: withHost, env, overrides: { dockerHost: 'unix:///run/flag.sock' } })).docker.host, 'unix:///run/flag.sock');
+  });
+
+  void it('accepts an Authorization header alone, and sink.auth alone', async () => {
+    const header = writeConfig('auth-header.yaml', 'sink:\n  headers:\n    Authorization: Bearer abc\n');
+    assert.deepEqual((await loadConfig({ file: header, env: {} })).sink.headers, { Authorization: 'Bearer abc' });
+    const auth = writeConfig('auth-basic.yaml', 'sink:\n  auth:\n    username: u\n    password: p\n  headers:\n    X-Authorization-Hint: none\n');
+    assert.deepEqual((await loadConfig({ file: auth, env: {} })).sink.auth, { username: 'u', password: 'p' });
   });
 
   void it('treats an empty value as the default', async () => {
@@ -206,6 +213,16 @@ void describe('loadConfig refuses broken configurations', () => {
       expect: ['FILE: syntax error at line 4, column 1: Missing closing "quote'],
     },
     {
+      name: 'a key indented deeper than the one above it, at its own line (3), not the line above (2)',
+      yaml: 'sink:\n  type: vector\n   url: http://127.0.0.1:8080/\n',
+      expect: ['FILE: syntax error at line 3, column 4: this line is indented deeper than the key on line 2, so it reads as part of that value'],
+    },
+    {
+      name: 'an over-indented line deeper in the file',
+      yaml: 'sink:\n  auth:\n    username: u\n     password: S3cretPass\n',
+      expect: ['FILE: syntax error at line 4, column 6: this line is indented deeper than the key on line 3'],
+    },
+    {
       name: 'a file that is a list',
       yaml: '- sink\n',
       expect: ['FILE: expected a mapping of sections (docker, capture, sink...), got a list'],
@@ -228,6 +245,23 @@ void describe('loadConfig refuses broken configurations', () => {
       name: 'auth without a password',
       yaml: 'sink:\n  auth:\n    username: capturer\n',
       expect: ['FILE: sink.auth.password: expected a non-empty string, got nothing (sink.auth needs both username and password: set it)'],
+    },
+    {
+      name: 'an Authorization header together with sink.auth',
+      yaml: 'sink:\n  auth:\n    username: u\n    password: p\n  headers:\n    authorization: Bearer abc\n',
+      expect: ['FILE: sink.headers.authorization: conflicts with sink.auth: both set the Authorization header (header names are compared without case); keep one of them'],
+    },
+    {
+      name: 'an Authorization header from the environment, in capitals, together with sink.auth from the file',
+      yaml: 'sink:\n  auth:\n    username: u\n    password: p\n',
+      env: { LOG_CAPTURER_SINK_HEADERS: 'X-Team=logs,AUTHORIZATION=Bearer abc' },
+      expect: ['environment variable LOG_CAPTURER_SINK_HEADERS: sink.headers.AUTHORIZATION: conflicts with sink.auth (from FILE): both set the Authorization header'],
+    },
+    {
+      name: 'an Authorization header together with user:password in sink.url',
+      yaml: 'sink:\n  headers:\n    Authorization: Bearer abc\n',
+      overrides: { sink: 'vector', sinkUrl: 'http://alice:S3cretPass@127.0.0.1:9/' },
+      expect: ['FILE: sink.headers.Authorization: conflicts with the user:password in sink.url (from --sink-url): both set the Authorization header'],
     },
     {
       name: 'a bad value in the file even where the environment overrides it',

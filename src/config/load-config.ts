@@ -1,4 +1,4 @@
-// File < environment < flags, validated against plugin-config/schema.json, resolved to the
+// File < environment < flags, validated against the schema (config-file-schema.ts), resolved to the
 // CapturerConfig the capturer runs with. Every problem is collected before anything is thrown.
 import type { CapturerConfig } from './capturer-config.js';
 import { readCliOverrides } from './cli-overrides.js';
@@ -11,7 +11,6 @@ import type { RawConfig } from './config-layers.js';
 import { configValidator } from './config-schema.js';
 import { envSource, readEnvOverrides } from './env-overrides.js';
 import { crossKeyProblems, resolveConfig } from './resolve-config.js';
-import type { ValidatedConfigFile } from './resolve-config.js';
 import { schemaProblems } from './schema-problems.js';
 
 export type { CliOverrides };
@@ -36,8 +35,25 @@ function addUnique(into: ConfigProblem[], problems: readonly ConfigProblem[]): v
   }
 }
 
+/** A configuration and where each of its values came from. */
+export interface LoadedConfig {
+  config: CapturerConfig;
+  /**
+   * The layer that set this key: the file's path, `environment variable NAME`, a flag such as
+   * `--docker-host`, or BUILT_IN_DEFAULT.
+   */
+  originOf(path: readonly string[]): string;
+}
+
+export const BUILT_IN_DEFAULT = 'built-in default';
+
 /** Throws ConfigError listing every problem; see docs/configuration.md for precedence. */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<CapturerConfig> {
+  return (await loadConfigWithOrigins(options)).config;
+}
+
+/** loadConfig, also saying which layer set each value (for check-config). */
+export async function loadConfigWithOrigins(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
   const problems: ConfigProblem[] = [];
   const sources = new SourceMap(options.file ?? 'built-in defaults');
@@ -83,8 +99,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Captu
   // A file that did not parse would only produce "missing key" noise here.
   if (fileUnusable) throw new ConfigError(problems);
   const validate = configValidator();
-  if (!validate(merged)) addUnique(problems, schemaProblems(validate.errors, sources));
+  // The validator is a type guard: `merged` becomes a ConfigFile (defaults filled in) or has errors.
+  const validated = validate(merged) ? merged : undefined;
+  if (validated === undefined) addUnique(problems, schemaProblems(validate.errors, sources));
   addUnique(problems, crossKeyProblems(merged, sources));
-  if (problems.length > 0) throw new ConfigError(problems);
-  return resolveConfig(merged as unknown as ValidatedConfigFile);
+  if (problems.length > 0 || validated === undefined) throw new ConfigError(problems);
+  return { config: resolveConfig(validated), originOf: (path) => sources.originOf(path) ?? BUILT_IN_DEFAULT };
 }

@@ -1,13 +1,12 @@
-// A validated configuration (snake_case, `5m`, `1MiB`, defaults filled in by the schema) turned
-// into the CapturerConfig every component receives (camelCase, ms, bytes), plus the rules that
-// span several keys and so cannot live in the schema.
+// A validated configuration file (ConfigFile: snake_case, `5m`, `1MiB`, defaults filled in; its
+// type is derived from the schema) turned into the CapturerConfig every component receives
+// (camelCase, ms, bytes), plus the rules that span several keys and so cannot live in the schema.
 import { hostname } from 'node:os';
-import { parseListen } from './address-formats.js';
-import type {
-  CapturerConfig, Compression, InitialPosition, LogLevel, SinkType,
-} from './capturer-config.js';
+import { checkHttpUrl, parseListen } from './address-formats.js';
+import type { CapturerConfig } from './capturer-config.js';
+import type { ConfigFile } from './config-file-schema.js';
 import { describeFound, expectedGot } from './config-errors.js';
-import { getAt } from './config-layers.js';
+import { getAt, isPlainObject } from './config-layers.js';
 import type { RawConfig } from './config-layers.js';
 import type { ConfigProblem } from './config-errors.js';
 import type { SourceLookup } from './schema-problems.js';
@@ -15,37 +14,6 @@ import { formatDuration, formatSize, parseDuration, parseSize } from './units.js
 
 type Duration = string;
 type Size = string | number;
-
-/** The file's shape once the schema has accepted it and filled its defaults. */
-export interface ValidatedConfigFile {
-  docker: {
-    host?: string;
-    api_version?: string;
-    tls?: { ca_file?: string; cert_file?: string; key_file?: string; verify: boolean };
-    request_timeout: Duration;
-  };
-  capture: { max_streams: number; rotation_interval: Duration; initial_position: InitialPosition; max_line_bytes: Size; host_name?: string };
-  filters: {
-    include_names: string[]; exclude_names: string[]; include_images: string[]; exclude_images: string[];
-    include_labels: string[]; exclude_labels: string[]; opt_out_label: string;
-  };
-  sink: {
-    type: SinkType;
-    url?: string;
-    auth?: { username: string; password: string };
-    compression: Compression;
-    batch: { max_events: number; max_bytes: Size; linger: Duration };
-    max_in_flight: number;
-    request_timeout: Duration;
-    retry: { initial_backoff: Duration; max_backoff: Duration; config_error_backoff: Duration };
-    headers: Record<string, string>;
-  };
-  buffer: { max_bytes: Size; resume_bytes?: Size };
-  checkpoint: { state_dir: string; flush_interval: Duration };
-  server: { enabled: boolean; listen: string; status_token?: string };
-  shutdown: { grace_period: Duration };
-  log: { level: LogLevel };
-}
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
@@ -77,6 +45,37 @@ function durationAt(config: RawConfig, path: readonly string[]): number | undefi
 }
 
 /**
+ * sink.auth and user:password in sink.url become the Authorization header; a header of that name
+ * in sink.headers as well would send two, and the receiver would pick one we cannot predict.
+ */
+function authorizationProblems(config: RawConfig, sources: SourceLookup): ConfigProblem[] {
+  const headers = getAt(config, ['sink', 'headers']);
+  if (!isPlainObject(headers)) return [];
+  const problems: ConfigProblem[] = [];
+  const url = getAt(config, ['sink', 'url']);
+  const parsedUrl = typeof url === 'string' ? checkHttpUrl(url) : undefined;
+  const rivals: { key: string; source: string }[] = [];
+  if (isPlainObject(getAt(config, ['sink', 'auth']))) rivals.push({ key: 'sink.auth', source: sources.sourceOfSection(['sink', 'auth']) });
+  if (parsedUrl?.ok === true && (parsedUrl.value.username !== '' || parsedUrl.value.password !== '')) {
+    rivals.push({ key: 'the user:password in sink.url', source: sources.sourceOf(['sink', 'url']) });
+  }
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase() !== 'authorization') continue;
+    const path = ['sink', 'headers', name];
+    const source = sources.sourceOf(path);
+    for (const rival of rivals) {
+      const where = rival.source === source ? '' : ` (from ${rival.source})`;
+      problems.push({
+        source,
+        path: path.join('.'),
+        message: `conflicts with ${rival.key}${where}: both set the Authorization header (header names are compared without case); keep one of them`,
+      });
+    }
+  }
+  return problems;
+}
+
+/**
  * Rules across keys, checked on the merged configuration even when other keys are broken (every
  * problem at once); a value that does not parse is left to the schema's message.
  */
@@ -103,10 +102,11 @@ export function crossKeyProblems(config: RawConfig, sources: SourceLookup): Conf
       message: expectedGot(`a duration no longer than sink.retry.max_backoff (${formatDuration(max)})`, describeFound(getAt(config, initialPath), initialPath)),
     });
   }
+  problems.push(...authorizationProblems(config, sources));
   return problems;
 }
 
-export function resolveConfig(file: ValidatedConfigFile): CapturerConfig {
+export function resolveConfig(file: ConfigFile): CapturerConfig {
   const { docker, capture, filters, sink, buffer, checkpoint, server } = file;
   const listen = parseListen(server.listen);
   if (!listen.ok) throw new Error(`unvalidated listen address: ${listen.reason}`);
@@ -128,6 +128,7 @@ export function resolveConfig(file: ValidatedConfigFile): CapturerConfig {
     capture: {
       maxStreams: capture.max_streams,
       rotationIntervalMs: ms(capture.rotation_interval),
+      pollIntervalMs: ms(capture.poll_interval),
       initialPosition: capture.initial_position,
       maxLineBytes: bytes(capture.max_line_bytes),
       hostName: capture.host_name ?? hostname(),

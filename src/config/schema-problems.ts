@@ -5,6 +5,7 @@ import { describeFound, expectedGot } from './config-errors.js';
 import type { ConfigProblem } from './config-errors.js';
 import { FORMAT_CHECKS, configSchema, isSection, schemaNodeAt } from './config-schema.js';
 import type { SchemaNode } from './config-schema.js';
+import { stripUrlValueCredentials } from '../utils/url-credentials.js';
 import { didYouMean } from './did-you-mean.js';
 import { DURATION_EXAMPLES, SIZE_EXAMPLES } from './units.js';
 
@@ -46,7 +47,7 @@ export function expectedText(node: SchemaNode | undefined): string {
  * For a key required by an if/then (sink.url when sink.type is vector), the keys the `if` tests:
  * the layer that set those made the missing key necessary.
  */
-function conditionKeys(schemaPath: string): string[] {
+function conditionKeys(schemaPath: string): readonly string[] {
   const at = schemaPath.lastIndexOf('/then/');
   if (at < 0) return [];
   let node: unknown = configSchema();
@@ -104,7 +105,7 @@ function problemFor(error: ErrorObject, sources: SourceLookup): ConfigProblem | 
       return at(expectedGot(expectedText(node), found, reason));
     }
     case 'propertyNames':
-      return at(expectedGot(node?.['x-expected'] ?? 'valid names', JSON.stringify(String(params.propertyName)), 'a header name'));
+      return at(expectedGot(node?.['x-expected'] ?? 'valid names', JSON.stringify(stripUrlValueCredentials(String(params.propertyName))), 'a header name'));
     case 'minLength':
       return at(expectedGot('a non-empty string', found));
     default:

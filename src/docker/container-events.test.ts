@@ -10,6 +10,11 @@ import { ContainerEvents, JsonObjectSplitter, parseContainerEvent, sinceFromTime
 import type { ContainerEvent } from './container-events.js';
 import { DockerReader } from './docker-reader.js';
 
+/** Container ids as the daemon writes them (anything else is refused). */
+const C1 = '1'.repeat(64);
+const C2 = '2'.repeat(64);
+const C3 = '3'.repeat(64);
+
 function eventJson(action: string, id: string, timeNano: string, attributes: Record<string, string> = {}): string {
   // As API 1.41 sends it, old fields included; only Type/Action/Actor/timeNano may be read.
   return `{"status":"${action}","id":"${id}","from":"img","Type":"container","Action":"${action}","Actor":{"ID":"${id}","Attributes":${JSON.stringify(attributes)}},"scope":"local","time":${timeNano.slice(0, -9)},"timeNano":${timeNano}}\n`;
@@ -97,10 +102,10 @@ void describe('ContainerEvents (stand-in daemon)', () => {
       res.on('close', () => open.delete(res));
       if (connection === 1) {
         // Two events, one split across writes, then the daemon "restarts".
-        const second = eventJson('die', 'c1', '1764294201152000367');
+        const second = eventJson('die', C1, '1764294201152000367');
         // c3's start is older than c1's: the daemon delivers events out of order when
         // containers start together; it is not a repeat and must be passed on.
-        res.write(eventJson('start', 'c1', '1764294200000000001', { name: 'one' }) + eventJson('start', 'c3', '1764294199000000000') + second.slice(0, 30));
+        res.write(eventJson('start', C1, '1764294200000000001', { name: 'one' }) + eventJson('start', C3, '1764294199000000000') + second.slice(0, 30));
         setTimeout(() => {
           res.write(second.slice(30));
           setTimeout(() => res.destroy(), 50);
@@ -110,13 +115,13 @@ void describe('ContainerEvents (stand-in daemon)', () => {
         res.destroy();
       } else {
         // The replay from `since` repeats what was passed on, then the gap's event.
-        res.write(eventJson('start', 'c3', '1764294199000000000') + eventJson('start', 'c1', '1764294200000000001') + eventJson('die', 'c1', '1764294201152000367') + eventJson('destroy', 'c2', '1764294205000000000'));
+        res.write(eventJson('start', C3, '1764294199000000000') + eventJson('start', C1, '1764294200000000001') + eventJson('die', C1, '1764294201152000367') + eventJson('destroy', C2, '1764294205000000000'));
       }
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const reader = new DockerReader({ host: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`, requestTimeoutMs: 5000 });
-    const events = new ContainerEvents({ reader, logger: silentLogger(), initialBackoffMs: 20, maxBackoffMs: 40 });
+    const events = new ContainerEvents({ docker: reader, logger: silentLogger(), backoff: { initialMs: 20, maxMs: 40 } });
     const seen: ContainerEvent[] = [];
     const connected: boolean[] = [];
     const disconnects: Error[] = [];
@@ -128,7 +133,7 @@ void describe('ContainerEvents (stand-in daemon)', () => {
       });
       await waitFor(() => seen.length >= 4, 'four events');
       await delay(50);
-      assert.deepEqual(seen.map((e) => `${e.action} ${e.id}`), ['start c1', 'start c3', 'die c1', 'destroy c2']);
+      assert.deepEqual(seen.map((e) => `${e.action} ${e.id}`), [`start ${C1}`, `start ${C3}`, `die ${C1}`, `destroy ${C2}`]);
       assert.equal(seen[0]?.name, 'one');
       assert.equal(requests[0]?.searchParams.has('since'), false);
       assert.equal(requests.at(-1)?.searchParams.get('since'), '1764294196.152000367');
@@ -154,9 +159,34 @@ void describe('ContainerEvents (stand-in daemon)', () => {
     }
   });
 
+  void it('refuses events whose container id is not 64 hex characters (they never reach a URL)', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(eventJson('start', '..', '1764294200000000001') + eventJson('destroy', '../json', '1764294200000000002') + eventJson('start', C1, '1764294200000000003'));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const reader = new DockerReader({ host: `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`, requestTimeoutMs: 5000 });
+    const events = new ContainerEvents({ docker: reader, logger: silentLogger() });
+    const seen: string[] = [];
+    const refused: string[] = [];
+    try {
+      events.start({ onEvent: (e) => seen.push(`${e.action} ${e.id}`), onConnected: () => {}, onDisconnected: () => {}, onInvalidId: (id) => refused.push(id) });
+      await waitFor(() => seen.length >= 1 && refused.length >= 2, 'the events');
+      assert.deepEqual(seen, [`start ${C1}`]);
+      assert.deepEqual(refused, ['..', '../json']);
+    } finally {
+      await events.stop();
+      reader.close();
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    }
+  });
+
   void it('stop() during backoff clears the timer and calls nothing more', async () => {
     const reader = new DockerReader({ host: 'unix:///nonexistent/docker.sock', requestTimeoutMs: 1000 });
-    const events = new ContainerEvents({ reader, logger: silentLogger(), initialBackoffMs: 60_000, maxBackoffMs: 60_000, random: () => 0.5 });
+    const events = new ContainerEvents({ docker: reader, logger: silentLogger(), backoff: { initialMs: 60_000, maxMs: 60_000 }, random: () => 0.5 });
     const disconnects: Error[] = [];
     try {
       events.start({ onEvent: () => assert.fail('no events'), onConnected: () => assert.fail('never connects'), onDisconnected: (e) => disconnects.push(e) });

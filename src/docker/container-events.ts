@@ -3,10 +3,12 @@
 // and full jitter, asks for the events it missed (`since` = the last event's time), and tells
 // the engine it reconnected so it lists the containers again (the daemon keeps only a short,
 // in-memory history: events from before its own restart are never replayed).
-import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
+import { Backoff } from '../utils/backoff.js';
+import type { BackoffOptions } from '../utils/backoff.js';
 import type { Logger } from '../utils/logger.js';
-import type { DockerReader } from './docker-reader.js';
+import type { ApiStream, DockerApi } from './docker-api.js';
+import { isContainerId } from './container-id.js';
 
 export interface ContainerEvent {
   /** `create`, `start`, `die`, `stop`, `kill`, `restart`, `destroy`, `pause`, `unpause`, `rename`, ... (as the daemon sends it). */
@@ -22,12 +24,10 @@ export interface ContainerEvent {
 }
 
 export interface ContainerEventsOptions {
-  reader: DockerReader;
+  docker: DockerApi;
   logger: Logger;
-  /** First reconnection delay cap (default 250 ms); doubles per failed attempt. */
-  initialBackoffMs?: number;
-  /** Largest reconnection delay cap (default 10 s). */
-  maxBackoffMs?: number;
+  /** Reconnection pacing (default 250 ms doubling to 10 s). */
+  backoff?: BackoffOptions;
   /** Source of the jitter, a number in [0, 1) (default Math.random; tests pin it). */
   random?: () => number;
 }
@@ -38,10 +38,11 @@ export interface ContainerEventHandlers {
   onConnected(reconnect: boolean): void;
   /** The stream broke, ended, or could not be opened; a reconnection is scheduled. */
   onDisconnected(error: Error): void;
+  /** An event named a container id that is not 64 hex characters: refused (never put into a URL). */
+  onInvalidId?(id: string): void;
 }
 
-const DEFAULT_INITIAL_BACKOFF_MS = 250;
-const DEFAULT_MAX_BACKOFF_MS = 10_000;
+const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 10_000 };
 /** An event is a few hundred bytes; anything this large without closing is not an event stream. */
 const MAX_PENDING_CHARS = 1024 * 1024;
 
@@ -153,17 +154,14 @@ export function parseContainerEvent(text: string): ContainerEvent | undefined {
 }
 
 export class ContainerEvents {
-  private readonly reader: DockerReader;
+  private readonly docker: DockerApi;
   private readonly logger: Logger;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
-  private readonly random: () => number;
+  private readonly backoff: Backoff;
   private handlers: ContainerEventHandlers | undefined;
   private stopped = false;
   private connectedBefore = false;
-  private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
-  private response: IncomingMessage | undefined;
+  private response: ApiStream | undefined;
   /** Settles when the current open attempt and response are fully done. */
   private running: Promise<void> = Promise.resolve();
   /** timeNano of the newest event passed on. */
@@ -178,11 +176,9 @@ export class ContainerEvents {
   private firstConnectedAtMs = 0;
 
   constructor(options: ContainerEventsOptions) {
-    this.reader = options.reader;
+    this.docker = options.docker;
     this.logger = options.logger;
-    this.initialBackoffMs = Math.max(1, options.initialBackoffMs ?? DEFAULT_INITIAL_BACKOFF_MS);
-    this.maxBackoffMs = Math.max(this.initialBackoffMs, options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS);
-    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF, options.random);
   }
 
   start(handlers: ContainerEventHandlers): void {
@@ -208,9 +204,9 @@ export class ContainerEvents {
 
   private async connectOnce(): Promise<void> {
     const since = this.sinceForReconnect();
-    let response: IncomingMessage;
+    let response: ApiStream;
     try {
-      response = await this.reader.openEvents(since === undefined ? {} : { since });
+      response = await this.docker.openEvents(since === undefined ? {} : { since });
     } catch (error) {
       if (this.stopped) return;
       this.disconnected(error instanceof Error ? error : new Error(String(error)));
@@ -222,7 +218,7 @@ export class ContainerEvents {
       return;
     }
     this.response = response;
-    this.attempt = 0;
+    this.backoff.reset();
     const reconnect = this.connectedBefore;
     if (!this.connectedBefore) this.firstConnectedAtMs = Date.now();
     this.connectedBefore = true;
@@ -233,7 +229,7 @@ export class ContainerEvents {
   }
 
   /** Reads events until the stream closes; then reports and schedules a reconnection. */
-  private consume(response: IncomingMessage): Promise<void> {
+  private consume(response: ApiStream): Promise<void> {
     return new Promise((resolve) => {
       let failure: Error | undefined;
       const splitter = new JsonObjectSplitter(
@@ -255,6 +251,10 @@ export class ContainerEvents {
   private handleObject(text: string): void {
     const event = parseContainerEvent(text);
     if (!event) return;
+    if (!isContainerId(event.id)) {
+      this.call(() => this.handlers?.onInvalidId?.(event.id));
+      return;
+    }
     if (event.timeNano !== '') {
       const key = `${event.timeNano} ${event.action} ${event.id}`;
       if (this.recent.has(key)) return; // replayed after a reconnection: passed on already
@@ -283,13 +283,10 @@ export class ContainerEvents {
   }
 
   private disconnected(error: Error): void {
-    this.logger.warn({ err: error.message }, 'docker events: disconnected; reconnecting');
+    this.logger.warn({ err: error }, 'docker events: disconnected; reconnecting');
     this.call(() => this.handlers?.onDisconnected(error));
     if (this.stopped) return;
-    // Full jitter: a random delay up to the exponential cap, so many capturers do not reconnect in step.
-    const cap = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** Math.min(this.attempt, 30));
-    this.attempt += 1;
-    this.timer = setTimeout(() => this.connect(), Math.floor(this.random() * cap));
+    this.timer = setTimeout(() => this.connect(), this.backoff.next());
   }
 
   /** A handler that throws must not break the stream. */
@@ -297,7 +294,7 @@ export class ContainerEvents {
     try {
       handler();
     } catch (error) {
-      this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'docker events: handler failed');
+      this.logger.error({ err: error }, 'docker events: handler failed');
     }
   }
 }

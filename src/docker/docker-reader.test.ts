@@ -6,7 +6,14 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { DockerApiError, DockerReader } from './docker-reader.js';
+import { DockerError } from './docker-error.js';
+import { DockerReader } from './docker-reader.js';
+
+// Ids the stand-in knows: requests carry real-looking ids, as the reader refuses anything else.
+const WEB = 'a'.repeat(64);
+const GHOST = 'd'.repeat(64);
+const NOLOG = 'e'.repeat(64);
+const SLOW = 'f'.repeat(64);
 
 interface Seen {
   method: string;
@@ -30,24 +37,24 @@ void describe('DockerReader (stand-in daemon)', () => {
       if (path === '/_ping') return void res.end('OK');
       if (path === '/version') return json(200, { Version: '99.0.0', ApiVersion: '1.41' });
       if (path === '/containers/json') return json(200, [{ Id: 'a'.repeat(64), Names: ['/web'], State: 'running' }, { Id: 'b'.repeat(64), Names: ['/old'], State: 'exited' }]);
-      if (path === '/containers/web/json') {
+      if (path === `/containers/${WEB}/json`) {
         return json(200, {
           Id: 'a'.repeat(64),
           Name: '/web',
           Created: '2026-11-28T01:43:21.152000367Z',
           Config: { Image: 'nginx:1', Labels: { team: 'core' }, Tty: true },
-          HostConfig: { LogConfig: { Type: 'json-file' } },
+          HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'not-a-string': 3 } } },
           State: { Running: true },
         });
       }
-      if (path === '/containers/nolog/logs') return json(501, { message: 'configured logging driver does not support reading' });
-      if (path === '/containers/web/logs') {
+      if (path === `/containers/${NOLOG}/logs`) return json(501, { message: 'configured logging driver does not support reading' });
+      if (path === `/containers/${WEB}/logs`) {
         res.writeHead(200, { 'content-type': 'application/vnd.docker.raw-stream' });
         res.write('partial');
         hanging.add(res);
         return;
       }
-      if (path === '/containers/slow/json') {
+      if (path === `/containers/${SLOW}/json`) {
         hanging.add(res);
         return;
       }
@@ -72,11 +79,11 @@ void describe('DockerReader (stand-in daemon)', () => {
   void it('pings, reads the version and lists containers with GET, under the configured API version', async () => {
     const r = reader('1.41');
     try {
-      assert.equal(r.lastSuccessAt, 0);
+      assert.equal(r.lastAnswerAt, 0);
       seen.length = 0;
       await r.ping();
-      assert.ok(r.lastSuccessAt > 0);
-      assert.deepEqual(await r.version(), { version: '99.0.0', apiVersion: '1.41' });
+      assert.ok(r.lastAnswerAt > 0);
+      assert.deepEqual(await r.version(), { version: '99.0.0', apiVersion: '1.41', platform: '', components: [] });
       assert.deepEqual(await r.listContainers(), [
         { id: 'a'.repeat(64), name: 'web', running: true },
         { id: 'b'.repeat(64), name: 'old', running: false },
@@ -91,7 +98,7 @@ void describe('DockerReader (stand-in daemon)', () => {
   void it('maps an inspect answer to ContainerInfo', async () => {
     const r = reader();
     try {
-      assert.deepEqual(await r.inspect('web'), {
+      assert.deepEqual(await r.inspect(WEB), {
         id: 'a'.repeat(64),
         name: 'web',
         image: 'nginx:1',
@@ -99,6 +106,7 @@ void describe('DockerReader (stand-in daemon)', () => {
         createdAt: '2026-11-28T01:43:21.152000367Z',
         tty: true,
         logDriver: 'json-file',
+        logOptions: { 'max-size': '10m' },
         running: true,
       });
     } finally {
@@ -110,12 +118,12 @@ void describe('DockerReader (stand-in daemon)', () => {
     const r = reader();
     try {
       seen.length = 0;
-      const response = await r.openLogStream('web', { since: { sinceMs: 1_764_294_201_152, skip: 3 }, follow: true });
+      const response = await r.openLogs(WEB, { since: '1764294201.152000000', follow: true });
       const [first] = (await once(response, 'data')) as [Buffer];
       assert.equal(first.toString(), 'partial');
       response.destroy();
       const url = new URL(seen[0]?.url ?? '', 'http://x');
-      assert.equal(url.pathname, '/containers/web/logs');
+      assert.equal(url.pathname, `/containers/${WEB}/logs`);
       assert.deepEqual(Object.fromEntries(url.searchParams), { follow: '1', stdout: '1', stderr: '1', timestamps: '1', since: '1764294201.152000000' });
     } finally {
       r.close();
@@ -126,8 +134,8 @@ void describe('DockerReader (stand-in daemon)', () => {
     const r = reader();
     try {
       seen.length = 0;
-      await assert.rejects(r.openEvents({ since: '1764294201.000000001' }), DockerApiError); // the stand-in has no /events
-      await assert.rejects(r.openEvents({}), DockerApiError);
+      await assert.rejects(r.openEvents({ since: '1764294201.000000001' }), DockerError); // the stand-in has no /events
+      await assert.rejects(r.openEvents({}), DockerError);
       const urls = seen.map((s) => new URL(s.url, 'http://x'));
       assert.equal(urls[0]?.pathname, '/events');
       assert.deepEqual(JSON.parse(urls[0]?.searchParams.get('filters') ?? ''), { type: ['container'] });
@@ -141,10 +149,10 @@ void describe('DockerReader (stand-in daemon)', () => {
   void it('reports 404 and 501 with their status codes and the daemon message', async () => {
     const r = reader();
     try {
-      await assert.rejects(r.inspect('ghost'), (error: unknown) => error instanceof DockerApiError && error.statusCode === 404 && /No such container/.test(error.message));
+      await assert.rejects(r.inspect(GHOST), (error: unknown) => error instanceof DockerError && error.code === 'DOCKER_HTTP_STATUS' && error.statusCode === 404 && /No such container/.test(error.message));
       await assert.rejects(
-        r.openLogStream('nolog', { since: { sinceMs: 0, skip: 0 }, follow: false }),
-        (error: unknown) => error instanceof DockerApiError && error.statusCode === 501 && /does not support reading/.test(error.message),
+        r.openLogs(NOLOG, { follow: false }),
+        (error: unknown) => error instanceof DockerError && error.code === 'DOCKER_HTTP_STATUS' && error.statusCode === 501 && /does not support reading/.test(error.message),
       );
     } finally {
       r.close();
@@ -154,7 +162,7 @@ void describe('DockerReader (stand-in daemon)', () => {
   void it('gives up on a call with no answer after request_timeout, with no status code', async () => {
     const r = new DockerReader({ host: `http://127.0.0.1:${port}`, requestTimeoutMs: 200 });
     try {
-      await assert.rejects(r.inspect('slow'), (error: unknown) => error instanceof DockerApiError && error.statusCode === undefined && /within 200 ms/.test(error.message));
+      await assert.rejects(r.inspect(SLOW), (error: unknown) => error instanceof DockerError && error.code === 'DOCKER_TIMEOUT' && error.statusCode === undefined && /within 200 ms/.test(error.message));
     } finally {
       r.close();
     }
@@ -163,8 +171,8 @@ void describe('DockerReader (stand-in daemon)', () => {
   void it('reports a daemon that cannot be reached as a connection error', async () => {
     const r = new DockerReader({ host: 'unix:///nonexistent/docker.sock', requestTimeoutMs: 5000 });
     try {
-      await assert.rejects(r.ping(), (error: unknown) => error instanceof DockerApiError && error.statusCode === undefined && /cannot reach/.test(error.message));
-      assert.equal(r.lastSuccessAt, 0);
+      await assert.rejects(r.ping(), (error: unknown) => error instanceof DockerError && error.code === 'DOCKER_UNREACHABLE' && error.statusCode === undefined && /cannot reach/.test(error.message));
+      assert.equal(r.lastAnswerAt, 0);
     } finally {
       r.close();
     }
@@ -172,5 +180,60 @@ void describe('DockerReader (stand-in daemon)', () => {
 
   void it('rejects a host with an unsupported scheme', () => {
     assert.throws(() => new DockerReader({ host: 'ssh://somewhere', requestTimeoutMs: 1000 }), /unsupported scheme/);
+  });
+
+  void it('refuses a container id that is not 64 hex characters before making any request', async () => {
+    const r = reader();
+    try {
+      seen.length = 0;
+      for (const id of ['..', '../json', 'web', `${WEB}/../../x`, WEB.toUpperCase(), '']) {
+        await assert.rejects(r.inspect(id), (error: unknown) => error instanceof DockerError && error.code === 'DOCKER_INVALID_ID', id);
+        await assert.rejects(r.openLogs(id, { follow: true }), (error: unknown) => error instanceof DockerError && error.code === 'DOCKER_INVALID_ID', id);
+      }
+      assert.deepEqual(seen, [], 'no request reached the daemon');
+    } finally {
+      r.close();
+    }
+  });
+
+  void it('ignores the DOCKER_* environment docker-modem would read: docker.host wins, no cert or timeout is taken from it', async () => {
+    // A second listener stands for where a hostile DOCKER_HOST points; it must never be asked.
+    const elsewhere: string[] = [];
+    const decoy = createServer((req, res) => {
+      elsewhere.push(req.url ?? '');
+      res.end('[]');
+    });
+    decoy.listen(0, '127.0.0.1');
+    await once(decoy, 'listening');
+    const decoyPort = (decoy.address() as AddressInfo).port;
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      DOCKER_HOST: `tcp://127.0.0.1:${decoyPort}`,
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: '/nonexistent/certs',
+      DOCKER_CLIENT_TIMEOUT: '1',
+      DOCKER_PATH_PREFIX: '/evil/',
+    });
+    let r: DockerReader | undefined;
+    try {
+      r = reader();
+      seen.length = 0;
+      await r.ping();
+      await new Promise((resolve) => setTimeout(resolve, 20)); // longer than the hostile 1 ms timeout
+      assert.deepEqual(await r.listContainers(), [
+        { id: 'a'.repeat(64), name: 'web', running: true },
+        { id: 'b'.repeat(64), name: 'old', running: false },
+      ]);
+      assert.deepEqual(seen.map((x) => x.url), ['/_ping', '/containers/json?all=1'], 'the configured daemon got every request, without a path prefix');
+      assert.deepEqual(elsewhere, [], 'DOCKER_HOST from the environment was not used');
+      assert.equal(process.env.DOCKER_HOST, `tcp://127.0.0.1:${decoyPort}`, 'the environment itself is left as it was');
+    } finally {
+      r?.close();
+      for (const name of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CLIENT_TIMEOUT', 'DOCKER_PATH_PREFIX']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+      decoy.close();
+    }
   });
 });

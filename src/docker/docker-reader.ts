@@ -2,38 +2,31 @@
 // a GET. Built on dockerode's modem, with an HTTP agent of our own so close() can release every
 // socket, and with a request timeout of our own because the modem's would also cut idle follow
 // streams (a quiet container's log, the events stream).
+//
+// The modem would also take settings from the environment (DOCKER_HOST, DOCKER_TLS_VERIFY,
+// DOCKER_CERT_PATH, DOCKER_CLIENT_TIMEOUT, DOCKER_PATH_PREFIX) and let them win over ours: a
+// DOCKER_HOST in the environment silently redirected every request away from docker.host, and
+// DOCKER_CLIENT_TIMEOUT would cut follow streams. So it is built with that environment hidden
+// and with every option it knows set from our resolved configuration. Its debug output
+// (DEBUG=modem) would print every inspect answer, other containers' environment secrets
+// included: that namespace is switched off.
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { inspect } from 'node:util';
+import createDebug from 'debug';
 import Docker from 'dockerode';
 import type { DockerConfig } from '../config/capturer-config.js';
-import { sinceParam } from '../capture/position.js';
-import type { Position } from '../capture/position.js';
+import { describeRefusedId, isContainerId } from './container-id.js';
+import type { ApiStream, ContainerSummary, DaemonVersion, DockerApi, LogQuery } from './docker-api.js';
+import { DockerError } from './docker-error.js';
 import type { ContainerInfo } from './container-info.js';
 
-/** A Docker API call failed. statusCode: 404 no such container, 501 unreadable log driver, undefined = no answer (connection error or timeout). */
-export class DockerApiError extends Error {
-  readonly statusCode: number | undefined;
-
-  constructor(message: string, statusCode: number | undefined, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DockerApiError';
-    this.statusCode = statusCode;
-  }
-}
+export type { ContainerSummary } from './docker-api.js';
 
 type DialOptions = Parameters<Docker['modem']['dial']>[0];
 type StatusCodes = NonNullable<DialOptions['statusCodes']>;
-
-export interface ContainerSummary {
-  /** Full 64-hex id. */
-  id: string;
-  /** Name without the leading `/`. */
-  name: string;
-  running: boolean;
-}
 
 /** Status codes the daemon documents for our calls; anything else is an error too. */
 const STATUS_CODES: StatusCodes = {
@@ -49,10 +42,8 @@ const STATUS_CODES: StatusCodes = {
 
 const EVENT_FILTERS = JSON.stringify({ type: ['container'] });
 
-interface Endpoint {
-  modemOptions: Docker.DockerOptions;
-  agent: HttpAgent;
-}
+/** The environment docker-modem reads when it is constructed; see the header. */
+const MODEM_ENVIRONMENT = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_CLIENT_TIMEOUT', 'DOCKER_PATH_PREFIX'] as const;
 
 /**
  * Keep-alive for the short calls (inspect, list), but only a few idle sockets: each finished
@@ -60,32 +51,82 @@ interface Endpoint {
  */
 const AGENT_OPTIONS = { keepAlive: true, maxFreeSockets: 4 } as const;
 
+interface Endpoint {
+  modemOptions: Docker.DockerOptions;
+  agent: HttpAgent;
+  /** For messages: the address without user information. */
+  display: string;
+}
+
+/** Every option docker-modem would otherwise fill from the environment, unset. */
+const NO_ENVIRONMENT_OPTIONS = {
+  socketPath: undefined, host: undefined, port: undefined, protocol: undefined, pathPrefix: undefined,
+  ca: undefined, cert: undefined, key: undefined, timeout: undefined, username: undefined, password: undefined,
+} as const;
+
 /** Turns docker.host / docker.tls / docker.api_version into modem options and an agent. */
 function endpointFor(config: DockerConfig): Endpoint {
   const version = config.apiVersion ? { version: `v${config.apiVersion.replace(/^v/, '')}` } : {};
   if (config.host.startsWith('unix://')) {
-    const agent = new HttpAgent(AGENT_OPTIONS);
-    return { agent, modemOptions: { socketPath: config.host.slice('unix://'.length), ...version } };
+    const socketPath = config.host.slice('unix://'.length);
+    return { agent: new HttpAgent(AGENT_OPTIONS), display: `unix://${socketPath}`, modemOptions: { ...NO_ENVIRONMENT_OPTIONS, socketPath, ...version } };
   }
-  const url = new URL(config.host.replace(/^tcp:/, config.tls ? 'https:' : 'http:'));
+  let url: URL;
+  try {
+    url = new URL(config.host.replace(/^tcp:/, config.tls ? 'https:' : 'http:'));
+  } catch {
+    throw new DockerError('DOCKER_CONFIG', 'docker.host is not a valid address (use unix:///path, tcp://host:port, http:// or https://)');
+  }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DockerApiError(`docker.host: unsupported scheme ${url.protocol} (use unix://, tcp://, http:// or https://)`, undefined);
+    throw new DockerError('DOCKER_CONFIG', `docker.host: unsupported scheme ${url.protocol} (use unix://, tcp://, http:// or https://)`);
   }
   const https = url.protocol === 'https:';
   const port = url.port !== '' ? Number(url.port) : https ? 2376 : 2375;
-  if (!https) {
-    return { agent: new HttpAgent(AGENT_OPTIONS), modemOptions: { host: url.hostname, port, protocol: 'http', ...version } };
-  }
+  const display = `${url.protocol}//${url.hostname}:${port}`;
+  const base = { ...NO_ENVIRONMENT_OPTIONS, host: url.hostname, port, pathPrefix: '/', ...version };
+  if (!https) return { agent: new HttpAgent(AGENT_OPTIONS), display, modemOptions: { ...base, protocol: 'http' } };
   const tls = config.tls;
+  const read = (what: string, path: string | undefined): Buffer | undefined => {
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new DockerError('DOCKER_CONFIG', `cannot read docker.tls.${what} ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  };
   // The agent carries the TLS material: its options apply to every connection it makes.
+  const ca = read('ca_file', tls?.caFile);
+  const cert = read('cert_file', tls?.certFile);
+  const key = read('key_file', tls?.keyFile);
   const agent = new HttpsAgent({
     ...AGENT_OPTIONS,
-    ...(tls?.caFile ? { ca: readFileSync(tls.caFile) } : {}),
-    ...(tls?.certFile ? { cert: readFileSync(tls.certFile) } : {}),
-    ...(tls?.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
     rejectUnauthorized: tls?.verify ?? true,
   });
-  return { agent, modemOptions: { host: url.hostname, port, protocol: 'https', ...version } };
+  return { agent, display, modemOptions: { ...base, protocol: 'https' } };
+}
+
+/** Builds the client with the modem's environment hidden (see the header); synchronous, so nothing else runs meanwhile. */
+function withoutModemEnvironment<T>(build: () => T): T {
+  const saved = new Map<string, string>();
+  for (const name of MODEM_ENVIRONMENT) {
+    const value = process.env[name];
+    if (value !== undefined) saved.set(name, value);
+    delete process.env[name];
+  }
+  try {
+    return build();
+  } finally {
+    for (const [name, value] of saved) process.env[name] = value;
+  }
+}
+
+/** docker-modem's debug namespace prints whole answers (inspect includes containers' Env): never. */
+function silenceModemDebug(): void {
+  const enabled = createDebug.disable();
+  createDebug.enable(enabled === '' ? '-modem' : `${enabled},-modem`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -111,50 +152,58 @@ function stringMap(value: unknown): Record<string, string> {
 /** The daemon's own words for a failed call (its JSON `message`), else the modem's. */
 function describeFailure(error: Error & { json?: unknown }): string {
   const json = error.json;
-  if (isRecord(json) && typeof json.message === 'string') return json.message;
+  if (isRecord(json) && typeof json.message === 'string') return json.message.slice(0, 500);
   if (Buffer.isBuffer(json) && json.length > 0) return json.toString('utf8', 0, Math.min(json.length, 500)).trim();
-  return error.message.trim();
+  return error.message.trim().slice(0, 500);
 }
 
-export class DockerReader {
+export class DockerReader implements DockerApi {
+  /** Where the daemon is, without user information: for logs and /status. */
+  readonly address: string;
   private readonly docker: Docker;
   private readonly agent: HttpAgent;
   private readonly requestTimeoutMs: number;
-  private lastAnswerAt = 0;
+  private answeredAt = 0;
 
   constructor(config: DockerConfig) {
     const endpoint = endpointFor(config);
     this.agent = endpoint.agent;
+    this.address = endpoint.display;
     // docker-modem formats every request's options with util.inspect({ showHidden, depth: null })
     // even when its debug output is off, and the options hold this agent, so every call walked
     // every open socket: with 50 log streams, 2.5 MB of text and ~200 ms of CPU per request,
     // enough to starve the event loop under rotation. A fixed description keeps it constant.
     Object.defineProperty(this.agent, inspect.custom, { value: () => 'DockerReader agent' });
     this.requestTimeoutMs = config.requestTimeoutMs;
+    silenceModemDebug();
     // dockerode hands its options to the modem, which passes `agent` to every request.
     const options: Docker.DockerOptions & { agent: HttpAgent } = { ...endpoint.modemOptions, agent: this.agent };
-    this.docker = new Docker(options);
+    this.docker = withoutModemEnvironment(() => new Docker(options));
   }
 
-  /** Date.now() of the last call that got an answer from the daemon (any status): for readiness. */
-  get lastSuccessAt(): number {
-    return this.lastAnswerAt;
+  get lastAnswerAt(): number {
+    return this.answeredAt;
   }
 
   async ping(): Promise<void> {
     await this.call('ping', '/_ping', {});
   }
 
-  async version(): Promise<{ version: string; apiVersion: string }> {
+  async version(): Promise<DaemonVersion> {
     const body = await this.call('version', '/version', {});
     const record = isRecord(body) ? body : undefined;
-    return { version: stringField(record, 'Version'), apiVersion: stringField(record, 'ApiVersion') };
+    const components = Array.isArray(record?.Components) ? (record.Components as unknown[]).filter(isRecord).map((c) => stringField(c, 'Name')) : [];
+    return {
+      version: stringField(record, 'Version'),
+      apiVersion: stringField(record, 'ApiVersion'),
+      platform: stringField(recordField(record, 'Platform'), 'Name'),
+      components,
+    };
   }
 
-  /** Every container, running or stopped (`all=1`). */
   async listContainers(): Promise<ContainerSummary[]> {
     const body = await this.call('list containers', '/containers/json?', { all: '1' });
-    if (!Array.isArray(body)) throw new DockerApiError('list containers: the daemon answered with something other than a list', undefined);
+    if (!Array.isArray(body)) throw new DockerError('DOCKER_PROTOCOL', 'list containers: the daemon answered with something other than a list');
     const summaries: ContainerSummary[] = [];
     for (const item of body as unknown[]) {
       if (!isRecord(item)) continue;
@@ -165,10 +214,10 @@ export class DockerReader {
     return summaries;
   }
 
-  /** Throws DockerApiError (404 when there is no such container). */
   async inspect(id: string): Promise<ContainerInfo> {
-    const body = await this.call(`inspect container ${id}`, `/containers/${encodeURIComponent(id)}/json`, undefined);
+    const body = await this.call(`inspect container ${checkedId(id)}`, `/containers/${id}/json`, undefined);
     const record = isRecord(body) ? body : undefined;
+    if (record === undefined) throw new DockerError('DOCKER_PROTOCOL', `inspect container ${id}: the daemon answered with something other than an object`);
     const config = recordField(record, 'Config');
     const hostConfig = recordField(record, 'HostConfig');
     const state = recordField(record, 'State');
@@ -180,28 +229,24 @@ export class DockerReader {
       createdAt: stringField(record, 'Created'),
       tty: config?.Tty === true,
       logDriver: stringField(recordField(hostConfig, 'LogConfig'), 'Type'),
+      logOptions: stringMap(recordField(hostConfig, 'LogConfig')?.Config),
       running: state?.Running === true,
     };
   }
 
   /**
-   * GET /containers/{id}/logs?follow&stdout=1&stderr=1&timestamps=1&since=<sinceParam(position)>.
-   * The raw HTTP response: read it with LogFrameParser; destroying it closes the connection,
-   * which is the only way to end a follow stream early. Throws DockerApiError: 404 no such
-   * container, 501 a log driver that cannot be read.
+   * GET /containers/{id}/logs?stdout=1&stderr=1&timestamps=1 with follow, since and tail. The raw
+   * HTTP response: read it with a frame parser; destroying it closes the connection, the only
+   * way to end a follow stream early.
    */
-  async openLogStream(id: string, options: { since: Position; follow: boolean }): Promise<IncomingMessage> {
-    return this.openStream(`read the logs of container ${id}`, `/containers/${encodeURIComponent(id)}/logs?`, {
-      follow: options.follow ? '1' : '0',
-      stdout: '1',
-      stderr: '1',
-      timestamps: '1',
-      since: sinceParam(options.since),
-    });
+  async openLogs(id: string, query: LogQuery): Promise<ApiStream> {
+    const options: Record<string, string> = { follow: query.follow ? '1' : '0', stdout: '1', stderr: '1', timestamps: '1' };
+    if (query.since !== undefined) options.since = query.since;
+    if (query.tail !== undefined) options.tail = String(Math.max(0, Math.floor(query.tail)));
+    return this.openStream(`read the logs of container ${checkedId(id)}`, `/containers/${id}/logs?`, options);
   }
 
-  /** GET /events?filters={"type":["container"]}&since=<since>: a never-ending stream of JSON objects. */
-  async openEvents(options: { since?: string }): Promise<IncomingMessage> {
+  async openEvents(options: { since?: string }): Promise<ApiStream> {
     const query: Record<string, string> = { filters: EVENT_FILTERS };
     if (options.since !== undefined) query.since = options.since;
     return this.openStream('follow container events', '/events?', query);
@@ -213,13 +258,12 @@ export class DockerReader {
   }
 
   private async call(what: string, path: string, query: Record<string, string> | undefined): Promise<unknown> {
-    const result = await this.dial(what, path, query, false);
-    return result;
+    return this.dial(what, path, query, false);
   }
 
   private async openStream(what: string, path: string, query: Record<string, string>): Promise<IncomingMessage> {
     const result = await this.dial(what, path, query, true);
-    if (!isIncomingMessage(result)) throw new DockerApiError(`${what}: the modem returned no response stream`, undefined);
+    if (!isIncomingMessage(result)) throw new DockerError('DOCKER_PROTOCOL', `${what}: the modem returned no response stream`);
     return result;
   }
 
@@ -248,20 +292,26 @@ export class DockerReader {
         if (error) {
           const statusCode = (error as { statusCode?: unknown }).statusCode;
           if (typeof statusCode === 'number') {
-            this.lastAnswerAt = Date.now();
-            reject(new DockerApiError(`${what}: HTTP ${statusCode}: ${describeFailure(error)}`, statusCode, { cause: error }));
+            this.answeredAt = Date.now();
+            reject(new DockerError('DOCKER_HTTP_STATUS', `${what}: HTTP ${statusCode}: ${describeFailure(error)}`, { statusCode, cause: error }));
           } else if (timedOut) {
-            reject(new DockerApiError(`${what}: no answer from the Docker daemon within ${this.requestTimeoutMs} ms`, undefined, { cause: error }));
+            reject(new DockerError('DOCKER_TIMEOUT', `${what}: no answer from the Docker daemon at ${this.address} within ${this.requestTimeoutMs} ms`, { cause: error }));
           } else {
-            reject(new DockerApiError(`${what}: cannot reach the Docker daemon: ${error.message}`, undefined, { cause: error }));
+            reject(new DockerError('DOCKER_UNREACHABLE', `${what}: cannot reach the Docker daemon at ${this.address}: ${error.message}`, { cause: error }));
           }
           return;
         }
-        this.lastAnswerAt = Date.now();
+        this.answeredAt = Date.now();
         resolve(result);
       });
     });
   }
+}
+
+/** Ids go into URL paths: anything but 64 hex characters is refused before a request is made. */
+function checkedId(id: string): string {
+  if (!isContainerId(id)) throw new DockerError('DOCKER_INVALID_ID', `refused a container id that is not 64 hex characters: ${describeRefusedId(id)}`);
+  return id;
 }
 
 function isIncomingMessage(value: unknown): value is IncomingMessage {

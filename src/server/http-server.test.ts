@@ -6,8 +6,11 @@ import type { ServerConfig } from '../config/capturer-config.js';
 import { silentLogger } from '../utils/logger.js';
 import { ServerListenError, startHttpServer } from './http-server.js';
 import type { RunningHttpServer } from './http-server.js';
+import { Counter } from 'prom-client';
+import { metricSamples } from '../../test/support/metric-values.js';
 import { waitFor } from '../../test/support/wait-for.js';
-import { CapturerMetrics } from './metrics.js';
+import { createMetricsRegistry } from '../telemetry/metrics-registry.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { DockerHealth, ServerSources, SinkHealth } from './server-sources.js';
 
 const TOKEN = 'tok-7f3a9c-very-secret';
@@ -39,15 +42,14 @@ function config(overrides: Partial<ServerConfig> = {}): ServerConfig {
   return { enabled: true, host: '127.0.0.1', port: 0, ...overrides };
 }
 
-async function healthGauge(metrics: CapturerMetrics, component: string): Promise<number | undefined> {
-  const metric = await metrics.componentHealth.get();
-  return metric.values.find((v) => v.labels.component === component)?.value;
+async function healthGauge(metrics: MetricsRegistry, component: string): Promise<number | undefined> {
+  return (await metricSamples(metrics, 'log_capturer_component_health')).find((v) => v.labels.component === component)?.value;
 }
 
 void describe('startHttpServer', () => {
   const running: RunningHttpServer[] = [];
-  async function start(sources: FakeSources, metrics = new CapturerMetrics({ defaultMetrics: false }), extra: Partial<ServerConfig> = {}, readinessWindowMs?: number, healthRefreshMs?: number) {
-    const server = await startHttpServer({ config: config(extra), metrics, logger: silentLogger(), sources, ...(readinessWindowMs ? { readinessWindowMs } : {}), ...(healthRefreshMs ? { healthRefreshMs } : {}) });
+  async function start(sources: FakeSources, metrics = createMetricsRegistry({ defaultMetrics: false }), extra: Partial<ServerConfig> = {}, readinessWindowMs?: number, healthRefreshMs?: number) {
+    const server = await startHttpServer({ config: config(extra), registry: metrics, logger: silentLogger(), sources, ...(readinessWindowMs ? { readinessWindowMs } : {}), ...(healthRefreshMs ? { healthRefreshMs } : {}) });
     running.push(server);
     return server;
   }
@@ -71,7 +73,7 @@ void describe('startHttpServer', () => {
 
   void it('answers /readyz 200 when all checks pass and 503 naming each failing check', async () => {
     const sources = new FakeSources();
-    const metrics = new CapturerMetrics({ defaultMetrics: false });
+    const metrics = createMetricsRegistry({ defaultMetrics: false });
     const { url } = await start(sources, metrics);
     const ready = await get(`${url}/readyz`);
     assert.equal(ready.status, 200);
@@ -120,7 +122,7 @@ void describe('startHttpServer', () => {
 
   void it('refreshes component_health on a timer without /readyz being called', async () => {
     const sources = new FakeSources();
-    const metrics = new CapturerMetrics({ defaultMetrics: false });
+    const metrics = createMetricsRegistry({ defaultMetrics: false });
     await start(sources, metrics, {}, undefined, 50);
     const checkpointHealth = (): Promise<number | undefined> => healthGauge(metrics, 'checkpoint');
     await waitFor('component_health{checkpoint} 1', { watch: checkpointHealth, until: (v) => v === 1, intervalMs: 20 });
@@ -131,12 +133,12 @@ void describe('startHttpServer', () => {
   });
 
   void it('serves /metrics as Prometheus text with the default process metrics prefixed', async () => {
-    const metrics = new CapturerMetrics();
-    metrics.streamRotations.inc(3);
+    const metrics = createMetricsRegistry();
+    new Counter({ name: 'log_capturer_container_stream_rotations_total', help: 'a component\'s series', registers: [metrics] }).inc(3);
     const { url } = await start(new FakeSources(), metrics);
     const reply = await get(`${url}/metrics`);
     assert.equal(reply.status, 200);
-    assert.equal(reply.headers.get('content-type'), metrics.registry.contentType);
+    assert.equal(reply.headers.get('content-type'), metrics.contentType);
     assert.match(reply.text, /^log_capturer_container_stream_rotations_total 3$/m);
     assert.match(reply.text, /^log_capturer_component_health\{component="server"\} 1$/m);
     assert.match(reply.text, /^log_capturer_process_resident_memory_bytes \d+/m);
@@ -208,7 +210,7 @@ void describe('startHttpServer', () => {
   });
 
   void it('close() stops listening and ends keep-alive connections', async () => {
-    const server = await startHttpServer({ config: config(), metrics: new CapturerMetrics({ defaultMetrics: false }), logger: silentLogger(), sources: new FakeSources() });
+    const server = await startHttpServer({ config: config(), registry: createMetricsRegistry({ defaultMetrics: false }), logger: silentLogger(), sources: new FakeSources() });
     const agent = new Agent({ keepAlive: true });
     after(() => agent.destroy());
     const socketClosed = new Promise<void>((resolve, reject) => {

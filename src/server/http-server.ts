@@ -7,8 +7,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { ServerConfig } from '../config/capturer-config.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { Logger } from '../utils/logger.js';
-import type { CapturerMetrics } from './metrics.js';
+import { ServerTelemetry } from './server-telemetry.js';
+import type { ComponentName } from './server-telemetry.js';
 import type { ServerSources } from './server-sources.js';
 import { bearerTokenMatches } from './bearer-token.js';
 import { capturerVersion } from './capturer-version.js';
@@ -21,7 +23,8 @@ export type { ServerSources } from './server-sources.js';
 
 export interface HttpServerOptions {
   config: ServerConfig;
-  metrics: CapturerMetrics;
+  /** The capturer's registry: /metrics serves it, and the server registers component_health in it. */
+  registry: MetricsRegistry;
   logger: Logger;
   sources: ServerSources;
   /** How long a component may go without success before /readyz fails it (default 30 s). */
@@ -61,15 +64,17 @@ const LISTEN_REASONS: Record<string, string> = {
 };
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { config, metrics, logger, sources } = options;
+  const { config, registry, logger, sources } = options;
   const windowMs = options.readinessWindowMs ?? DEFAULT_READINESS_WINDOW_MS;
   const log = logger.child({ component: 'server' });
   let closed = false;
+  const telemetry = new ServerTelemetry(registry);
+  const setHealth = (component: ComponentName, healthy: boolean): void => telemetry.health(component, healthy);
 
   const refreshHealth = (): Readiness => {
     const readiness = evaluateReadiness(sources, windowMs);
-    for (const check of readiness.checks) metrics.setHealth(check.name, check.ok);
-    metrics.setHealth('server', !closed && !safeShuttingDown(sources));
+    for (const check of readiness.checks) setHealth(check.name, check.ok);
+    setHealth('server', !closed && !safeShuttingDown(sources));
     return readiness;
   };
 
@@ -102,8 +107,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   route(app, '/metrics', async (_req, res) => {
     refreshHealth();
-    const text = await metrics.registry.metrics();
-    res.set('Content-Type', metrics.registry.contentType).send(text);
+    const text = await registry.metrics();
+    res.set('Content-Type', registry.contentType).send(text);
   });
 
   route(app, '/status', (req, res) => {
@@ -123,7 +128,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // Express recognises an error handler by its four parameters.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = clientErrorStatus(error);
-    if (status === undefined) log.error({ err: describeError(error) }, 'request failed');
+    if (status === undefined) log.error({ err: error }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
@@ -145,7 +150,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     try {
       refreshHealth();
     } catch (error) {
-      log.warn({ err: describeError(error) }, 'health refresh failed');
+      log.warn({ err: error }, 'health refresh failed');
     }
   }, refreshMs);
   timer.unref();
@@ -161,7 +166,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       closing ??= new Promise<void>((resolve) => {
         closed = true;
         clearInterval(timer);
-        metrics.setHealth('server', false);
+        setHealth('server', false);
         server.close(() => resolve());
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();
@@ -215,8 +220,4 @@ function clientErrorStatus(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
-}
-
-function describeError(error: unknown): { message: string } {
-  return { message: error instanceof Error ? error.message : String(error) };
 }

@@ -4,7 +4,7 @@
 // Sink: "nothing to send" counts as ready (the sink reports ok), so an idle capturer is ready even
 // before its first request; a configuration error is never excused by the window.
 import type { ServerSources } from './server-sources.js';
-import { stripUrlCredentials } from './redact-secrets.js';
+import { stripUrlCredentials } from '../utils/url-credentials.js';
 
 export const DEFAULT_READINESS_WINDOW_MS = 30_000;
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redactSecrets, stripUrlCredentials } from './redact-secrets.js';
+import { stripUrlCredentials } from '../utils/url-credentials.js';
+import { redactSecrets } from './redact-secrets.js';
 
 void describe('redactSecrets', () => {
   void it('strips credentials from URLs in text', () => {

@@ -1,12 +1,8 @@
 // Defence in depth for what the server prints: components should never hand us secrets, but a
 // URL with `user:pass@` or a `password` field in a status snapshot must not leak if one does.
+import { stripUrlCredentials } from '../utils/url-credentials.js';
 
 const SECRET_KEY = /pass(word)?|secret|token|authorization|api[_-]?key|credential/i;
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@]+@/gi;
-
-export function stripUrlCredentials(text: string): string {
-  return text.replace(URL_CREDENTIALS, '$1[redacted]@');
-}
 
 /** A copy of a JSON-able value with secret-looking keys replaced and URL credentials stripped. */
 export function redactSecrets(value: unknown, depth = 0): unknown {

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Position } from '../capture/position.js';
-import { CapturerMetrics } from '../server/metrics.js';
+import { metricSamples } from '../../test/support/metric-values.js';
+import { createMetricsRegistry } from '../telemetry/metrics-registry.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import { silentLogger } from '../utils/logger.js';
+import { ShipTelemetry } from './ship-telemetry.js';
 import { AckTracker } from './ack-tracker.js';
 import type { AcknowledgedRecord, CheckpointCommitter } from './ack-tracker.js';
 
@@ -19,10 +23,11 @@ class RecordingCommitter implements CheckpointCommitter {
 const NOW = Date.UTC(2026, 10, 28, 1, 0, 10);
 const ts = (second: number): string => `2026-11-28T01:00:${String(second).padStart(2, '0')}.000000000Z`;
 
-function setup(): { tracker: AckTracker; committer: RecordingCommitter; metrics: CapturerMetrics } {
+function setup(): { tracker: AckTracker; committer: RecordingCommitter; metrics: MetricsRegistry } {
   const committer = new RecordingCommitter();
-  const metrics = new CapturerMetrics({ defaultMetrics: false });
-  return { tracker: new AckTracker({ checkpoints: committer, metrics, now: () => NOW }), committer, metrics };
+  const metrics = createMetricsRegistry({ defaultMetrics: false });
+  const telemetry = new ShipTelemetry(metrics, silentLogger());
+  return { tracker: new AckTracker({ checkpoints: committer, telemetry, now: () => NOW }), committer, metrics };
 }
 
 function records(tracker: AckTracker, id: string, count: number, name = 'app'): AcknowledgedRecord[] {
@@ -31,10 +36,8 @@ function records(tracker: AckTracker, id: string, count: number, name = 'app'): 
   }));
 }
 
-async function gauge(metrics: CapturerMetrics, name: string): Promise<Array<{ labels: Record<string, unknown>; value: number }>> {
-  const metric = metrics.registry.getSingleMetric(name);
-  assert.ok(metric);
-  return (await metric.get()).values;
+async function gauge(metrics: MetricsRegistry, name: string): Promise<Array<{ labels: Record<string, unknown>; value: number }>> {
+  return metricSamples(metrics, name);
 }
 
 void describe('AckTracker', () => {

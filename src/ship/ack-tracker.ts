@@ -4,7 +4,7 @@
 // crash never skips a record the receiver has not taken, however requests finish.
 import type { Position } from '../capture/position.js';
 import { timestampMs } from '../capture/position.js';
-import type { CapturerMetrics } from '../server/metrics.js';
+import type { ShipTelemetry } from './ship-telemetry.js';
 
 /** The part of the checkpoint store the tracker writes to. */
 export interface CheckpointCommitter {
@@ -38,12 +38,12 @@ interface ContainerAcks {
 export class AckTracker {
   private readonly containers = new Map<string, ContainerAcks>();
   private readonly checkpoints: CheckpointCommitter;
-  private readonly metrics: CapturerMetrics;
+  private readonly telemetry: Pick<ShipTelemetry, 'sent' | 'lag' | 'forgetLag'>;
   private readonly now: () => number;
 
-  constructor(options: { checkpoints: CheckpointCommitter; metrics: CapturerMetrics; now?: () => number }) {
+  constructor(options: { checkpoints: CheckpointCommitter; telemetry: Pick<ShipTelemetry, 'sent' | 'lag' | 'forgetLag'>; now?: () => number }) {
     this.checkpoints = options.checkpoints;
-    this.metrics = options.metrics;
+    this.telemetry = options.telemetry;
     this.now = options.now ?? Date.now;
   }
 
@@ -80,7 +80,7 @@ export class AckTracker {
       }
       advanced.set(record.containerId, last);
     }
-    if (delivered) this.metrics.eventsSent.inc(records.length);
+    if (delivered) this.telemetry.sent(records.length);
     for (const [containerId, last] of advanced) this.advance(containerId, last);
   }
 
@@ -105,16 +105,16 @@ export class AckTracker {
     const state = this.containers.get(containerId);
     if (state === undefined) return;
     this.checkpoints.commit(containerId, last.position, last.timestamp, last.containerName);
-    if (state.lagName !== undefined && state.lagName !== last.containerName) this.metrics.containerLag.remove({ container_name: state.lagName });
+    if (state.lagName !== undefined && state.lagName !== last.containerName) this.telemetry.forgetLag(state.lagName);
     state.lagName = last.containerName;
-    this.metrics.containerLag.set({ container_name: last.containerName }, Math.max(0, (this.now() - timestampMs(last.timestamp)) / 1000));
+    this.telemetry.lag(last.containerName, Math.max(0, (this.now() - timestampMs(last.timestamp)) / 1000));
     this.forgetIfDone(containerId, state);
   }
 
   private forgetIfDone(containerId: string, state: ContainerAcks): void {
     if (!state.gone || state.prefix !== state.next) return;
     this.checkpoints.forget(containerId);
-    if (state.lagName !== undefined) this.metrics.containerLag.remove({ container_name: state.lagName });
+    if (state.lagName !== undefined) this.telemetry.forgetLag(state.lagName);
     this.containers.delete(containerId);
   }
 }

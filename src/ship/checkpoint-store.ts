@@ -6,12 +6,15 @@
 // reported and set aside, never trusted: trusting garbage could skip logs.
 //
 // File format:
-//   { "version": 1, "containers": { "<id>": { "since_ms": n, "skip": n, "last_timestamp": "...", "name": "..." } } }
+//   { "version": 1, "containers": { "<id>": { "since_ms": n, "skip": n, "newest_ms"?: n, "last_timestamp": "...", "name": "..." } } }
+// (newest_ms only where a long line held the position back: see Position.newestMs)
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Counter } from 'prom-client';
 import type { Position } from '../capture/position.js';
 import type { PositionSource } from '../capture/position-source.js';
-import type { CapturerMetrics } from '../server/metrics.js';
+import { isContainerId } from '../docker/container-id.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { Logger } from '../utils/logger.js';
 import type { CheckpointCommitter } from './ack-tracker.js';
 
@@ -20,6 +23,7 @@ export const POSITIONS_FILE = 'positions.json';
 interface StoredPosition {
   since_ms: number;
   skip: number;
+  newest_ms?: number;
   last_timestamp: string;
   name: string;
 }
@@ -28,7 +32,7 @@ export interface CheckpointStoreOptions {
   stateDir: string;
   flushIntervalMs: number;
   logger: Logger;
-  metrics: CapturerMetrics;
+  registry: MetricsRegistry;
 }
 
 export class CheckpointStore implements PositionSource, CheckpointCommitter {
@@ -39,9 +43,13 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private noFile = true;
+  private readonly writes: Counter<'result'>;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: CheckpointStoreOptions) {
     this.path = join(options.stateDir, POSITIONS_FILE);
+    this.writes = new Counter({ name: 'log_capturer_checkpoint_writes_total', help: 'Times positions.json was written.', labelNames: ['result'] as const, registers: [options.registry] });
+    for (const result of ['ok', 'error'] as const) this.writes.inc({ result }, 0);
   }
 
   /**
@@ -79,19 +87,32 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
       } catch (error) {
         this.reportFailure('cannot move the corrupt positions.json aside', error);
       }
-      this.options.logger.error({ path: this.path, movedTo: aside }, 'positions.json is corrupt: set it aside and ignored it; containers resume from their initial position (lines may be shipped again)');
+      this.options.logger.error({ path: this.path, moved_to: aside }, 'positions.json is corrupt: set it aside and ignored it; containers resume from their initial position (lines may be shipped again)');
       return;
     }
-    for (const [id, entry] of parsed) this.entries.set(id, entry);
+    let refused = 0;
+    for (const [id, entry] of parsed) {
+      // An id goes into URL paths: only the daemon's own form is taken from a file.
+      if (isContainerId(id)) this.entries.set(id, entry);
+      else refused += 1;
+    }
+    if (refused > 0) this.options.logger.warn({ path: this.path, refused }, 'positions.json: ignored entries whose key is not a 64-hex container id');
   }
 
   get(containerId: string): Position | undefined {
     const entry = this.entries.get(containerId);
-    return entry === undefined ? undefined : { sinceMs: entry.since_ms, skip: entry.skip };
+    if (entry === undefined) return undefined;
+    return entry.newest_ms === undefined ? { sinceMs: entry.since_ms, skip: entry.skip } : { sinceMs: entry.since_ms, skip: entry.skip, newestMs: entry.newest_ms };
   }
 
   commit(containerId: string, position: Position, lastTimestamp: string, containerName: string): void {
-    this.entries.set(containerId, { since_ms: position.sinceMs, skip: position.skip, last_timestamp: lastTimestamp, name: containerName });
+    this.entries.set(containerId, {
+      since_ms: position.sinceMs,
+      skip: position.skip,
+      ...(position.newestMs === undefined ? {} : { newest_ms: position.newestMs }),
+      last_timestamp: lastTimestamp,
+      name: containerName,
+    });
     this.dirty = true;
   }
 
@@ -100,7 +121,7 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
   }
 
   /** Drops the positions of containers that no longer exist (removed while we were down). */
-  prune(existingIds: Set<string>): void {
+  retainOnly(existingIds: ReadonlySet<string>): void {
     for (const id of [...this.entries.keys()]) if (!existingIds.has(id)) this.forget(id);
   }
 
@@ -117,10 +138,14 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
     this.timer.unref();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flush();
+  /** Stops the timer and writes the last positions; once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.timer !== undefined) clearInterval(this.timer);
+      this.timer = undefined;
+      await this.flush();
+    })();
+    return this.closing;
   }
 
   healthy(): boolean {
@@ -144,22 +169,20 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
       await writeAtomically(this.path, text, this.options.stateDir);
     } catch (error) {
       this.dirty = true;
-      this.options.metrics.checkpointWrites.inc({ result: 'error' });
+      this.writes.inc({ result: 'error' });
       this.reportFailure('cannot write positions.json; capture goes on but positions do not advance on disk', error);
       return;
     }
-    this.options.metrics.checkpointWrites.inc({ result: 'ok' });
+    this.writes.inc({ result: 'ok' });
     if (this.failing) this.options.logger.info({ path: this.path }, 'positions.json is written again');
     this.failing = false;
-    this.options.metrics.setHealth('checkpoint', true);
   }
 
   /** One error log per episode of failure, not one per flush interval. */
   private reportFailure(what: string, error: unknown): void {
-    this.options.metrics.setHealth('checkpoint', false);
     if (this.failing) return;
     this.failing = true;
-    this.options.logger.error({ path: this.path, stateDir: this.options.stateDir, code: errorCode(error), err: error instanceof Error ? error.message : String(error) }, `${what}: check that checkpoint.state_dir is writable and the disk is not full`);
+    this.options.logger.error({ path: this.path, state_dir: this.options.stateDir, code: errorCode(error), err: error }, `${what}: check that checkpoint.state_dir is writable and the disk is not full`);
   }
 }
 
@@ -197,10 +220,11 @@ function parsePositions(text: string): Map<string, StoredPosition> | undefined {
   const out = new Map<string, StoredPosition>();
   for (const [id, entry] of Object.entries(value.containers)) {
     if (!isObject(entry)) return undefined;
-    const { since_ms: sinceMs, skip, last_timestamp: lastTimestamp, name } = entry;
+    const { since_ms: sinceMs, skip, newest_ms: newestMs, last_timestamp: lastTimestamp, name } = entry;
+    if (newestMs !== undefined && (typeof newestMs !== 'number' || !Number.isFinite(newestMs) || newestMs < 0)) return undefined;
     if (typeof sinceMs !== 'number' || !Number.isFinite(sinceMs) || sinceMs < 0) return undefined;
     if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0) return undefined;
-    out.set(id, { since_ms: sinceMs, skip, last_timestamp: typeof lastTimestamp === 'string' ? lastTimestamp : '', name: typeof name === 'string' ? name : '' });
+    out.set(id, { since_ms: sinceMs, skip, ...(typeof newestMs === 'number' ? { newest_ms: newestMs } : {}), last_timestamp: typeof lastTimestamp === 'string' ? lastTimestamp : '', name: typeof name === 'string' ? name : '' });
   }
   return out;
 }

@@ -31,7 +31,11 @@ class ManualSink implements Sink {
   }
 
   close(): Promise<void> {
-    for (const request of [...this.open]) request.settle({ kind: 'retry', reason: 'closed' });
+    return this.destroy();
+  }
+
+  destroy(): Promise<void> {
+    for (const request of [...this.open]) request.settle({ kind: 'retry', cause: 'connection', detail: 'closed' });
     return Promise.resolve();
   }
 }
@@ -52,7 +56,7 @@ void describe('DeliveryPipeline', () => {
       assert.deepEqual(shipper.checkpoints.get(b.id), capturedLine(b, 4).position);
       assert.equal(shipper.checkpoints.get(a.id), undefined);
       // a's first batch fails: it is retried before a's later records go anywhere.
-      sink.open[0]?.settle({ kind: 'retry', reason: 'HTTP 503', status: 503 });
+      sink.open[0]?.settle({ kind: 'retry', cause: 'http_status', detail: 'HTTP 503', status: 503 });
       await waitFor('a retried', { watch: () => sink.open.length, until: (n) => n === 1 });
       assert.deepEqual(sink.open[0]?.lines, ['pa 0', 'pa 1', 'pa 2', 'pa 3', 'pa 4']);
       sink.open[0]?.settle({ kind: 'delivered' });
@@ -73,7 +77,7 @@ void describe('DeliveryPipeline', () => {
     const shipper = await startShipperWithSink(sink, { maxInFlight: 1, batch: { maxEvents: 1000, maxBytes: 1024 * 1024, lingerMs: 3_600_000 } });
     const c = container('ps');
     for (let n = 0; n < 3; n += 1) shipper.pipeline.accept(capturedLine(c, n));
-    const quick = shipper.pipeline.shutdown(60_000);
+    const quick = shipper.pipeline.close(60_000);
     await waitFor('shutdown sends at once, without waiting for linger', { watch: () => sink.open.length, until: (n) => n === 1 });
     sink.open[0]?.settle({ kind: 'delivered' });
     assert.deepEqual(await quick, { flushed: true, pendingEvents: 0 });
@@ -82,7 +86,7 @@ void describe('DeliveryPipeline', () => {
     const stuck = new ManualSink();
     const second = await startShipperWithSink(stuck, {});
     second.pipeline.accept(capturedLine(c, 0));
-    assert.deepEqual(await second.pipeline.shutdown(50), { flushed: false, pendingEvents: 1 });
+    assert.deepEqual(await second.pipeline.close(50), { flushed: false, pendingEvents: 1 });
     assert.equal(second.checkpoints.get(c.id), undefined, 'nothing unacknowledged is checkpointed');
     await second.close();
   });

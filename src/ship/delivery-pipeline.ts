@@ -15,19 +15,22 @@
 // which is dead-lettered.
 //
 // MEMORY: buffer.max_bytes bounds the encoded records held until acknowledged (queued + under
-// way). Above it capture is paused; below buffer.resume_bytes it resumes. Once a batch is built
-// its records become views into the batch body, so a record is held once, not twice.
-import type { CapturedLine, CaptureFlow, LineConsumer } from '../capture/captured-line.js';
+// way). Above it accept() returns false and capture stops reading; below buffer.resume_bytes the
+// pipeline emits 'drain' (undici's dispatcher contract). Once a batch is built its records become
+// views into the batch body, so a record is held once, not twice.
+import { EventEmitter } from 'node:events';
+import type { CapturedLine, LineConsumer } from '../capture/captured-line.js';
 import type { CapturerConfig } from '../config/capturer-config.js';
-import type { CapturerMetrics } from '../server/metrics.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import { Backoff } from '../utils/backoff.js';
 import type { Logger } from '../utils/logger.js';
 import { AckTracker } from './ack-tracker.js';
 import type { AcknowledgedRecord } from './ack-tracker.js';
-import { backoffDelay } from './backoff.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { DeadLetterFile } from './dead-letter-file.js';
 import { RecordEncoder } from './record-encoder.js';
-import type { SendOutcome, Sink } from './sinks/sink.js';
+import { ShipTelemetry, retryReason } from './ship-telemetry.js';
+import type { RetryOutcome, SendOutcome, Sink } from './sinks/sink.js';
 
 interface BufferedRecord extends AcknowledgedRecord {
   bytes: Buffer;
@@ -90,19 +93,19 @@ export interface DeliveryStatus {
 
 export interface DeliveryPipelineOptions {
   config: CapturerConfig;
+  /** The pipeline owns the sink from now on: it closes (or destroys) it, once. */
   sink: Sink;
   checkpoints: CheckpointStore;
-  metrics: CapturerMetrics;
+  registry: MetricsRegistry;
   logger: Logger;
   /** For tests: the jitter source. */
   random?: () => number;
 }
 
-export class DeliveryPipeline implements LineConsumer {
+export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   private readonly config: CapturerConfig;
   private readonly sink: Sink;
-  private readonly metrics: CapturerMetrics;
-  private readonly logger: Logger;
+  private readonly telemetry: ShipTelemetry;
   private readonly random: () => number;
   private readonly encoder: RecordEncoder;
   private readonly acks: AckTracker;
@@ -120,8 +123,8 @@ export class DeliveryPipeline implements LineConsumer {
   private inFlight = 0;
   private readonly deliveries = new Set<Promise<void>>();
 
-  private flow: CaptureFlow | undefined;
-  private paused = false;
+  /** accept() said false; 'drain' follows once the buffer is below resume_bytes. */
+  private full = false;
   private started = false;
   private stopped = false;
   private draining = false;
@@ -129,6 +132,7 @@ export class DeliveryPipeline implements LineConsumer {
   private lingerDue = false;
   private readonly sleeps = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private idleWaiters: Array<() => void> = [];
+  private closing: Promise<{ flushed: boolean; pendingEvents: number }> | undefined;
 
   private state: SinkState = 'ok';
   private lastError: string | undefined;
@@ -137,22 +141,16 @@ export class DeliveryPipeline implements LineConsumer {
   private deadLetterCount = 0;
 
   constructor(options: DeliveryPipelineOptions) {
+    super();
     this.config = options.config;
     this.sink = options.sink;
-    this.metrics = options.metrics;
-    this.logger = options.logger;
+    this.telemetry = new ShipTelemetry(options.registry, options.logger);
     this.random = options.random ?? Math.random;
     this.encoder = new RecordEncoder(options.config.capture.hostName);
-    this.acks = new AckTracker({ checkpoints: options.checkpoints, metrics: options.metrics });
+    this.acks = new AckTracker({ checkpoints: options.checkpoints, telemetry: this.telemetry });
     this.deadLetter = new DeadLetterFile(options.config.checkpoint.stateDir);
     this.maxEvents = Math.max(1, options.config.sink.batch.maxEvents);
     this.maxBatchBytes = Math.max(1, options.config.sink.batch.maxBytes);
-    this.metrics.setHealth('sink', true);
-  }
-
-  setFlow(flow: CaptureFlow): void {
-    this.flow = flow;
-    if (this.paused) flow.pause();
   }
 
   start(): void {
@@ -161,7 +159,8 @@ export class DeliveryPipeline implements LineConsumer {
   }
 
   // Hot path: one call per log line. Encode, queue, account; everything else is per batch.
-  accept(line: CapturedLine): void {
+  /** Takes the line; false when the buffer is over buffer.max_bytes: send no more until 'drain'. */
+  accept(line: CapturedLine): boolean {
     const containerId = line.container.id;
     const bytes = this.encoder.encodeRecord(line);
     const record: BufferedRecord = {
@@ -182,9 +181,13 @@ export class DeliveryPipeline implements LineConsumer {
       this.eligibleEvents += 1;
       this.eligibleBytes += bytes.length;
     }
-    if (!this.paused && this.bufferedBytes > this.config.buffer.maxBytes) this.pause();
+    if (!this.full && this.bufferedBytes > this.config.buffer.maxBytes) {
+      this.full = true;
+      this.telemetry.buffered(this.bufferedBytes);
+    }
     if (this.eligibleEvents >= this.maxEvents || this.eligibleBytes >= this.maxBatchBytes) this.dispatch();
     else if (this.lingerTimer === undefined && !this.lingerDue) this.startLinger();
+    return !this.full;
   }
 
   containerGone(containerId: string): void {
@@ -197,16 +200,29 @@ export class DeliveryPipeline implements LineConsumer {
   }
 
   /**
-   * Sends what is buffered, for at most graceMs, then stops: requests still under way are
-   * aborted, and their records stay unacknowledged (the next start reads them again).
+   * Graceful: sends what is buffered, for at most graceMs, then stops; requests still under way
+   * are then aborted, and their records stay unacknowledged (the next start reads them again).
+   * The sink is closed (or, past the grace period, destroyed) here, once.
    */
-  async shutdown(graceMs: number): Promise<{ flushed: boolean; pendingEvents: number }> {
-    if (this.stopped) return { flushed: this.bufferedEvents === 0, pendingEvents: this.bufferedEvents };
+  close(graceMs: number): Promise<{ flushed: boolean; pendingEvents: number }> {
+    this.closing ??= this.flushAndStop(graceMs);
+    return this.closing;
+  }
+
+  /** Now: aborts everything under way; buffered records stay unacknowledged. */
+  destroy(): Promise<{ flushed: boolean; pendingEvents: number }> {
+    return this.close(0);
+  }
+
+  private async flushAndStop(graceMs: number): Promise<{ flushed: boolean; pendingEvents: number }> {
     this.draining = true;
-    this.started = true;
-    this.lingerDue = true;
-    this.dispatch();
-    if (this.bufferedEvents > 0) {
+    if (graceMs > 0) {
+      // Send everything now: no batch waits for its linger any more.
+      this.started = true;
+      this.lingerDue = true;
+      this.dispatch();
+    }
+    if (this.bufferedEvents > 0 && graceMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
@@ -223,10 +239,11 @@ export class DeliveryPipeline implements LineConsumer {
       clearTimeout(sleep.timer);
       sleep.wake();
     }
-    await this.sink.close();
+    if (this.bufferedEvents === 0) await this.sink.close();
+    else await this.sink.destroy();
     await Promise.allSettled([...this.deliveries]);
     const pendingEvents = this.bufferedEvents;
-    if (pendingEvents > 0) this.logger.warn({ pendingEvents }, 'shutdown: records not delivered within the grace period; they will be read again on the next start');
+    if (pendingEvents > 0) this.telemetry.undelivered(pendingEvents);
     return { flushed: pendingEvents === 0, pendingEvents };
   }
 
@@ -239,7 +256,7 @@ export class DeliveryPipeline implements LineConsumer {
         ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
         lastSuccessAt: this.lastSuccessAt,
       },
-      buffer: { bytes: this.bufferedBytes, maxBytes: this.config.buffer.maxBytes, events: this.bufferedEvents, paused: this.paused },
+      buffer: { bytes: this.bufferedBytes, maxBytes: this.config.buffer.maxBytes, events: this.bufferedEvents, paused: this.full },
       inFlight: this.inFlight,
       deadLetterEvents: this.deadLetterCount,
     };
@@ -302,10 +319,10 @@ export class DeliveryPipeline implements LineConsumer {
 
   private launch(batch: Batch): void {
     this.inFlight += 1;
-    this.metrics.bufferBytes.set(this.bufferedBytes);
+    this.telemetry.buffered(this.bufferedBytes);
     const delivery = this.deliverBatch(batch).catch((error: unknown) => {
       // deliver() handles every outcome; reaching here is a bug, and the records stay buffered.
-      this.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'delivery failed unexpectedly');
+      this.telemetry.deliveryBug(error);
     });
     this.deliveries.add(delivery);
     void delivery.finally(() => this.deliveries.delete(delivery));
@@ -334,18 +351,18 @@ export class DeliveryPipeline implements LineConsumer {
 
   /** Sends records until they are delivered or dead-lettered, or the pipeline stops. */
   private async deliver(records: BufferedRecord[], body: Buffer): Promise<void> {
+    const backoff = new Backoff({ initialMs: this.config.sink.retry.initialBackoffMs, maxMs: this.config.sink.retry.maxBackoffMs }, this.random);
     for (let attempt = 0; !this.stopped; attempt += 1) {
-      if (attempt > 0) this.metrics.retries.inc();
       const started = performance.now();
       const outcome = await this.sink.send(body, records.length);
-      this.metrics.requestDuration.observe((performance.now() - started) / 1000);
+      this.telemetry.requestFinished((performance.now() - started) / 1000, attempt > 0);
       if (this.stopped && outcome.kind !== 'delivered') return;
       switch (outcome.kind) {
         case 'delivered':
           this.onDelivered(records);
           return;
         case 'too-large':
-          this.metrics.sendErrors.inc({ reason: 'too_large' });
+          this.telemetry.sendFailed('too_large');
           if (records.length === 1) {
             if (await this.toDeadLetter(records, 'too large for the receiver even alone (413)', 413)) return;
             break;
@@ -353,20 +370,20 @@ export class DeliveryPipeline implements LineConsumer {
           await this.deliverHalves(records);
           return;
         case 'rejected':
-          this.metrics.sendErrors.inc({ reason: 'rejected' });
+          this.telemetry.sendFailed('rejected');
           if (await this.toDeadLetter(records, `refused by the receiver: ${outcome.detail}`, outcome.status)) return;
           break;
         case 'config-error':
-          this.metrics.sendErrors.inc({ reason: 'config_error' });
+          this.telemetry.sendFailed('config_error');
           this.onConfigError(outcome);
           await this.sleep(this.config.sink.retry.configErrorBackoffMs);
           continue;
         case 'retry':
-          this.metrics.sendErrors.inc({ reason: outcome.status !== undefined ? `http_${outcome.status}` : outcome.reason === 'timeout' ? 'timeout' : 'connection' });
+          this.telemetry.sendFailed(retryReason(outcome));
           this.onRetry(outcome);
           break;
       }
-      await this.sleep(backoffDelay(attempt, this.config.sink.retry.initialBackoffMs, this.config.sink.retry.maxBackoffMs, this.random));
+      await this.sleep(backoff.next());
     }
   }
 
@@ -381,12 +398,11 @@ export class DeliveryPipeline implements LineConsumer {
   }
 
   private onDelivered(records: BufferedRecord[]): void {
-    if (this.state === 'config-error') this.logger.info({ url: this.sink.displayUrl }, 'the receiver accepts our requests again: configuration error resolved');
+    if (this.state === 'config-error') this.telemetry.configErrorResolved(this.sink.displayUrl);
     this.state = 'ok';
     this.configError = undefined;
     this.lastError = undefined;
     this.lastSuccessAt = Date.now();
-    this.metrics.setHealth('sink', true);
     this.acks.acknowledge(records, true);
     this.release(records);
   }
@@ -397,12 +413,11 @@ export class DeliveryPipeline implements LineConsumer {
       await this.deadLetter.write(records.map((r) => r.bytes), reason, status);
     } catch (error) {
       this.lastError = `cannot write ${this.deadLetter.path}: ${error instanceof Error ? error.message : String(error)}`;
-      this.logger.error({ path: this.deadLetter.path, events: records.length }, `${this.lastError}; keeping the records and trying again`);
+      this.telemetry.deadLetterFailed(records.length, this.deadLetter.path, error);
       return false;
     }
     this.deadLetterCount += records.length;
-    this.metrics.deadLetterEvents.inc(records.length);
-    this.logger.warn({ events: records.length, status, reason, path: this.deadLetter.path }, 'records refused by the receiver were written to the dead-letter file');
+    this.telemetry.deadLettered(records.length, status, reason, this.deadLetter.path);
     this.acks.acknowledge(records, false);
     this.release(records);
     return true;
@@ -410,18 +425,17 @@ export class DeliveryPipeline implements LineConsumer {
 
   private onConfigError(outcome: Extract<SendOutcome, { kind: 'config-error' }>): void {
     this.lastError = outcome.detail;
-    this.metrics.setHealth('sink', false);
     // One loud log per episode (or when the problem changes), not one per retry.
     if (this.state !== 'config-error' || this.configError !== outcome.detail) {
-      this.logger.error({ url: this.sink.displayUrl, status: outcome.status }, `sink configuration error, records are kept and retried every ${this.config.sink.retry.configErrorBackoffMs} ms: ${outcome.detail}`);
+      this.telemetry.configError(this.sink.displayUrl, outcome.status, outcome.detail, this.config.sink.retry.configErrorBackoffMs);
     }
     this.state = 'config-error';
     this.configError = outcome.detail;
   }
 
-  private onRetry(outcome: Extract<SendOutcome, { kind: 'retry' }>): void {
-    if (this.state === 'ok') this.logger.warn({ url: this.sink.displayUrl, reason: outcome.reason }, 'the receiver did not take a batch; retrying with backoff');
-    this.lastError = outcome.reason;
+  private onRetry(outcome: RetryOutcome): void {
+    if (this.state === 'ok') this.telemetry.retrying(this.sink.displayUrl, retryReason(outcome), outcome.detail);
+    this.lastError = outcome.detail;
     if (this.state !== 'config-error') this.state = 'retrying';
   }
 
@@ -432,19 +446,11 @@ export class DeliveryPipeline implements LineConsumer {
     for (const record of records) bytes += record.bytes.length;
     this.bufferedBytes -= bytes;
     this.bufferedEvents -= records.length;
-    this.metrics.bufferBytes.set(this.bufferedBytes);
-    if (this.paused && this.bufferedBytes < this.config.buffer.resumeBytes) {
-      this.paused = false;
-      this.metrics.streamsPaused.set(0);
-      this.flow?.resume();
+    this.telemetry.buffered(this.bufferedBytes);
+    if (this.full && this.bufferedBytes < this.config.buffer.resumeBytes) {
+      this.full = false;
+      this.emit('drain');
     }
-  }
-
-  private pause(): void {
-    this.paused = true;
-    this.metrics.streamsPaused.set(1);
-    this.metrics.bufferBytes.set(this.bufferedBytes);
-    this.flow?.pause();
   }
 
   private dropQueueIfDone(queue: ContainerQueue): void {

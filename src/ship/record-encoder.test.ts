@@ -6,7 +6,7 @@ import { RecordEncoder } from './record-encoder.js';
 
 const container: ContainerInfo = {
   id: 'a'.repeat(64), name: 'web-1', image: 'nginx:1', labels: { app: 'web', 'x"y': 'q\nz' },
-  createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', running: true,
+  createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', logOptions: {}, running: true,
 };
 
 function line(message: Buffer, extra: Partial<CapturedLine['line']> = {}, info: ContainerInfo = container): CapturedLine {

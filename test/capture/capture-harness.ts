@@ -2,6 +2,7 @@
 // containers, a collecting LineConsumer, in-memory positions, an engine wired to a real daemon,
 // and the oracle comparison.
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import type Docker from 'dockerode';
 import { CaptureEngine } from '../../src/capture/capture-engine.js';
 import type { CaptureEngineDeps } from '../../src/capture/capture-engine.js';
@@ -10,7 +11,8 @@ import type { Position } from '../../src/capture/position.js';
 import type { PositionSource } from '../../src/capture/position-source.js';
 import type { CapturerConfig } from '../../src/config/capturer-config.js';
 import { DockerReader } from '../../src/docker/docker-reader.js';
-import { CapturerMetrics } from '../../src/server/metrics.js';
+import { createMetricsRegistry } from '../../src/telemetry/metrics-registry.js';
+import type { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { silentLogger } from '../../src/utils/logger.js';
 import { daemonLines } from '../support/docker.js';
 import type { ReferenceLine } from '../support/docker.js';
@@ -21,7 +23,7 @@ export const RUN_LABEL = 'lct.run';
 export function captureConfig(run: string, capture: Partial<CapturerConfig['capture']> = {}, host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'): CapturerConfig {
   return {
     docker: { host, requestTimeoutMs: 30_000 },
-    capture: { maxStreams: 100, rotationIntervalMs: 60_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host', ...capture },
+    capture: { maxStreams: 100, rotationIntervalMs: 60_000, pollIntervalMs: 1000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host', ...capture },
     filters: {
       includeNames: [], excludeNames: [], includeImages: [], excludeImages: [],
       includeLabels: [`${RUN_LABEL}=${run}`], excludeLabels: [], optOutLabel: 'log-capturer.enable',
@@ -45,12 +47,13 @@ export interface SeenLine {
   message: Buffer;
 }
 
-export class CollectingConsumer implements LineConsumer {
+/** Takes every line (it is never full) and keeps it by container. */
+export class CollectingConsumer extends EventEmitter implements LineConsumer {
   readonly lines = new Map<string, SeenLine[]>();
   readonly gone: string[] = [];
   last: CapturedLine | undefined;
 
-  accept(captured: CapturedLine): void {
+  accept(captured: CapturedLine): boolean {
     let list = this.lines.get(captured.container.id);
     if (!list) {
       list = [];
@@ -59,6 +62,7 @@ export class CollectingConsumer implements LineConsumer {
     const { timestamp, stream, message } = captured.line;
     list.push({ timestamp, stream, message });
     this.last = captured;
+    return true;
   }
 
   containerGone(containerId: string): void {
@@ -76,27 +80,31 @@ export class MemoryPositions implements PositionSource {
   get(containerId: string): Position | undefined {
     return this.saved.get(containerId);
   }
+
+  retainOnly(existingIds: ReadonlySet<string>): void {
+    for (const id of [...this.saved.keys()]) if (!existingIds.has(id)) this.saved.delete(id);
+  }
 }
 
 export interface EngineUnderTest {
   engine: CaptureEngine;
   reader: DockerReader;
   consumer: CollectingConsumer;
-  metrics: CapturerMetrics;
+  metrics: MetricsRegistry;
   /** Stops the engine and closes the reader (idempotent). */
   close(): Promise<void>;
 }
 
 export async function startEngine(config: CapturerConfig, extra: Partial<CaptureEngineDeps> = {}, reader = new DockerReader(config.docker)): Promise<EngineUnderTest> {
   const consumer = new CollectingConsumer();
-  const metrics = new CapturerMetrics({ defaultMetrics: false });
+  const metrics = createMetricsRegistry({ defaultMetrics: false });
   const engine = new CaptureEngine({
-    config, reader, consumer, positions: new MemoryPositions(), metrics, logger: silentLogger(),
+    config, docker: reader, consumer, positions: new MemoryPositions(), registry: metrics, logger: silentLogger(),
     selfContainerId: null, backoff: { initialMs: 100, maxMs: 2000 }, ...extra,
   });
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
-    closed ??= engine.stop().finally(() => reader.close());
+    closed ??= engine.close().finally(() => reader.close());
     return closed;
   };
   await engine.start();

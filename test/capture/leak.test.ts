@@ -2,10 +2,9 @@
 // rotation. 2,000 rotations across 20 containers must leave no handle, fd, socket or listener.
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
-import type { Position } from '../../src/capture/position.js';
+import type { ApiStream, LogQuery } from '../../src/docker/docker-api.js';
 import { DockerReader } from '../../src/docker/docker-reader.js';
 import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName } from '../support/docker.js';
 import { waitFor } from '../support/wait-for.js';
@@ -13,10 +12,10 @@ import { RUN_LABEL, captureConfig, startEngine } from './capture-harness.js';
 
 /** Remembers every log response it hands out, to check none keeps a listener afterwards. */
 class RecordingReader extends DockerReader {
-  readonly responses: IncomingMessage[] = [];
+  readonly responses: ApiStream[] = [];
 
-  override async openLogStream(id: string, options: { since: Position; follow: boolean }): Promise<IncomingMessage> {
-    const response = await super.openLogStream(id, options);
+  override async openLogs(id: string, query: LogQuery): Promise<ApiStream> {
+    const response = await super.openLogs(id, query);
     this.responses.push(response);
     return response;
   }
@@ -109,7 +108,7 @@ describe('rotation leaks nothing (real daemon)', () => {
       assert.ok(reader.responses.length >= 2000);
       const listening = reader.responses.filter((r) => r.listenerCount('data') > 0);
       assert.equal(listening.length, 0, `${listening.length} old responses still have a 'data' listener`);
-      const alive = reader.responses.filter((r) => !r.destroyed || (r.socket !== null && !r.socket.destroyed));
+      const alive = reader.responses.filter((r) => !r.destroyed || (r.socket !== null && r.socket !== undefined && !r.socket.destroyed));
       assert.equal(alive.length, 0, `${alive.length} old responses or their sockets are not destroyed`);
 
       // And no line was lost or repeated across those rotations: what was captured is exactly

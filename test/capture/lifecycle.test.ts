@@ -2,11 +2,11 @@
 // the state after the last line, an unreadable log driver is reported once and not retried,
 // initial_position: end skips history, and the opt-out label is honoured.
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
-import type { Position } from '../../src/capture/position.js';
+import type { ApiStream, LogQuery } from '../../src/docker/docker-api.js';
 import { DockerReader } from '../../src/docker/docker-reader.js';
+import { metricValue } from '../support/metric-values.js';
 import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import { waitFor } from '../support/wait-for.js';
 import { RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitUntilDrained } from './capture-harness.js';
@@ -16,9 +16,9 @@ class CountingReader extends DockerReader {
   opens(id: string): number {
     return this.opened.filter((opened) => opened === id).length;
   }
-  override openLogStream(id: string, options: { since: Position; follow: boolean }): Promise<IncomingMessage> {
+  override openLogs(id: string, query: LogQuery): Promise<ApiStream> {
     this.opened.push(id);
-    return super.openLogStream(id, options);
+    return super.openLogs(id, query);
   }
 }
 
@@ -74,7 +74,7 @@ describe('capture lifecycle (real daemon)', () => {
       const markerId = marker.id;
       await waitFor('a container started after the restart to be read', { watch: () => under.consumer.of(markerId).length, until: (n) => n > 0 });
       assert.equal(reader.opens(id), opens);
-      assert.equal((await under.metrics.unreadableContainers.get()).values[0]?.value, 1);
+      assert.equal(await metricValue(under.metrics, 'log_capturer_unreadable_containers_total'), 1);
       assert.match(under.engine.status().containers.find((c) => c.id === id)?.lastError ?? '', /not support reading|501/i);
     } finally {
       await under.close();
@@ -87,11 +87,16 @@ describe('capture lifecycle (real daemon)', () => {
     const docker = await requireDocker(t);
     if (!docker) return;
     const run = uniqueName('end');
-    const old = await runContainer(docker, { labels: { [RUN_LABEL]: run }, script: 'echo history; sleep 1.5; echo fresh' });
+    // `fresh` is written only once the engine runs (a file the test creates), so "history before
+    // the first start, fresh after it" holds however slowly a loaded machine starts the engine.
+    const old = await runContainer(docker, { labels: { [RUN_LABEL]: run }, script: 'echo history; while [ ! -f /tmp/go ]; do sleep 0.05; done; echo fresh' });
     const optedOut = await runContainer(docker, { labels: { [RUN_LABEL]: run, 'log-capturer.enable': 'false' }, script: 'echo secret' });
     await waitFor('history written', { watch: async () => (await old.logs({ stdout: true, stderr: true })).toString(), until: (log) => log.includes('history') });
     const under = await startEngine(captureConfig(run, { initialPosition: 'end' }));
     try {
+      await waitFor('the container followed', { watch: () => under.engine.status().containers.find((c) => c.id === old.id)?.state, until: (state) => state !== undefined });
+      const go = await old.exec({ Cmd: ['touch', '/tmp/go'] });
+      await go.start({});
       await waitForExit(old);
       await waitForExit(optedOut);
       await waitUntilDrained(under.engine, [old.id]);

@@ -41,11 +41,31 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 void describe('log-capturer check-config', () => {
-  void it('accepts the shipped example with exit 0 and a one-line summary', async () => {
+  void it('accepts the shipped example with exit 0, a summary and the Docker host with its source', async () => {
     const run = await cli(['check-config', 'plugin-config/log-capturer.yaml']);
     assert.equal(run.stderr, '');
     assert.equal(run.code, 0);
-    assert.equal(run.stdout, 'plugin-config/log-capturer.yaml: valid (sink vector -> http://127.0.0.1:8080/, 100 streams, rotation 5m)\n');
+    assert.equal(run.stdout, 'plugin-config/log-capturer.yaml: valid (sink vector -> http://127.0.0.1:8080/, 100 streams, rotation 5m)\n'
+      + 'docker host: unix:///var/run/docker.sock (the built-in default; set DOCKER_HOST, docker.host, LOG_CAPTURER_DOCKER_HOST or --docker-host to change it)\n');
+  });
+
+  void it('the shipped example leaves docker.host to $DOCKER_HOST', async () => {
+    const run = await cli(['check-config', 'plugin-config/log-capturer.yaml'], { DOCKER_HOST: 'unix:///tmp/lc-private/docker.sock' });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^docker host: unix:\/\/\/tmp\/lc-private\/docker\.sock \(from environment variable DOCKER_HOST\)$/m);
+  });
+
+  void it('never prints the password of a URL given by a variable or a flag, valid or malformed', async () => {
+    const valid = await cli(['--sink-url', 'http://alice:S3cretPass@127.0.0.1:9/', 'check-config', 'plugin-config/log-capturer.yaml'], { DOCKER_HOST: 'tcp://alice:S3cretPass@127.0.0.1:2375' });
+    assert.equal(valid.code, 0, valid.stderr);
+    assert.ok(!`${valid.stdout}${valid.stderr}`.includes('S3cretPass'), valid.stdout);
+    assert.match(valid.stdout, /sink vector -> http:\/\/\[redacted\]@127\.0\.0\.1:9\//);
+    assert.match(valid.stdout, /^docker host: tcp:\/\/\[redacted\]@127\.0\.0\.1:2375 \(from environment variable DOCKER_HOST\)$/m);
+    const malformed = await cli(['--docker-host', 'tcp://alice:S3cretPass@127.0.0.1:99999', 'check-config', 'plugin-config/log-capturer.yaml'], { LOG_CAPTURER_SINK_URL: 'http://alice:S3cretPass@127.0.0.1:99999/' });
+    assert.equal(malformed.code, 2);
+    assert.ok(!`${malformed.stdout}${malformed.stderr}`.includes('S3cretPass'), malformed.stderr);
+    assert.match(malformed.stderr, /--docker-host: docker\.host: expected a Docker host URL .*, got "tcp:\/\/\[redacted\]@127\.0\.0\.1:99999"/);
+    assert.match(malformed.stderr, /environment variable LOG_CAPTURER_SINK_URL: sink\.url: expected an http:\/\/ or https:\/\/ URL .*, got "http:\/\/\[redacted\]@127\.0\.0\.1:99999\/"/);
   });
 
   void it('refuses a broken file with exit 2 and every problem on stderr', async () => {

@@ -1,7 +1,7 @@
 // ContainerEvents against a daemon of this test's own (it is restarted; the shared one never is).
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { ApiStream } from '../../src/docker/docker-api.js';
 import { describe, it } from 'node:test';
 import { ContainerEvents } from '../../src/docker/container-events.js';
 import type { ContainerEvent } from '../../src/docker/container-events.js';
@@ -24,7 +24,7 @@ class GatedReader extends DockerReader {
     this.openGate();
   }
 
-  override async openEvents(options: { since?: string }): Promise<IncomingMessage> {
+  override async openEvents(options: { since?: string }): Promise<ApiStream> {
     await this.gate;
     this.sinces.push(options.since);
     return super.openEvents(options);
@@ -37,7 +37,7 @@ void describe('ContainerEvents on a real daemon', () => {
     const daemon = await startPrivateDaemon('events');
     const docker = testDocker(daemon.host);
     const reader = new GatedReader({ host: daemon.host, requestTimeoutMs: 30_000 });
-    const events = new ContainerEvents({ reader, logger: silentLogger(), initialBackoffMs: 50, maxBackoffMs: 500 });
+    const events = new ContainerEvents({ docker: reader, logger: silentLogger(), backoff: { initialMs: 50, maxMs: 500 } });
     const seen: ContainerEvent[] = [];
     const connected: boolean[] = [];
     const disconnects: Error[] = [];

@@ -1,10 +1,13 @@
 // DockerReader and LogFrameParser against the real daemon: what the daemon really sends, 404 and
 // 501, and that destroying a follow response leaves no socket, listener or timer behind.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import type { ApiStream } from '../../src/docker/docker-api.js';
 import { describe, it } from 'node:test';
-import { DockerApiError, DockerReader } from '../../src/docker/docker-reader.js';
+import { sinceParam } from '../../src/capture/position.js';
+import { DockerError } from '../../src/docker/docker-error.js';
+import { DockerReader } from '../../src/docker/docker-reader.js';
 import { LogFrameParser } from '../../src/docker/log-frame-parser.js';
 import type { LogLine } from '../../src/docker/log-line.js';
 import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
@@ -15,7 +18,7 @@ function newReader(): DockerReader {
   return new DockerReader({ host: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock', requestTimeoutMs: 30_000 });
 }
 
-async function readAll(response: IncomingMessage): Promise<Buffer[]> {
+async function readAll(response: ApiStream): Promise<Buffer[]> {
   const chunks: Buffer[] = [];
   for await (const chunk of response) chunks.push(chunk as Buffer);
   return chunks;
@@ -81,7 +84,7 @@ void describe('DockerReader on the real daemon', () => {
       assert.equal(info.labels.team, 'h2');
       assert.equal(info.logDriver, 'json-file');
       assert.ok(info.image.length > 0);
-      assert.ok(reader.lastSuccessAt > 0);
+      assert.ok(reader.lastAnswerAt > 0);
     } finally {
       await removeQuietly(container);
       reader.close();
@@ -104,7 +107,7 @@ void describe('DockerReader on the real daemon', () => {
     try {
       await waitForExit(container);
       const oracle = await daemonLines(docker, container.id);
-      const chunks = await readAll(await reader.openLogStream(container.id, { since: { sinceMs: 0, skip: 0 }, follow: false }));
+      const chunks = await readAll(await reader.openLogs(container.id, { follow: false }));
       const whole = Buffer.concat(chunks);
       const socketSplit = parse(false, chunks);
       assertMatchesOracle(socketSplit.lines, oracle, 'as the socket delivered it');
@@ -134,7 +137,7 @@ void describe('DockerReader on the real daemon', () => {
     try {
       await waitForExit(container);
       const oracle = await daemonLines(docker, container.id);
-      const chunks = await readAll(await reader.openLogStream(container.id, { since: { sinceMs: 0, skip: 0 }, follow: false }));
+      const chunks = await readAll(await reader.openLogs(container.id, { follow: false }));
       const whole = Buffer.concat(chunks);
       const socketSplit = parse(true, chunks);
       assert.deepEqual(socketSplit.errors, []);
@@ -154,12 +157,12 @@ void describe('DockerReader on the real daemon', () => {
     const reader = newReader();
     const container = await runContainer(docker, { script: 'for i in 1 2 3 4 5; do echo line-$i; sleep 0.3; done' });
     try {
-      const followed = parse(false, await readAll(await reader.openLogStream(container.id, { since: { sinceMs: 0, skip: 0 }, follow: true })));
+      const followed = parse(false, await readAll(await reader.openLogs(container.id, { follow: true })));
       assert.deepEqual(followed.lines.map((l) => l.message.toString()), ['line-1', 'line-2', 'line-3', 'line-4', 'line-5']);
       // since is inclusive: from the third line's millisecond on, the third line comes again.
       const third = followed.lines[2] as LogLine;
       const sinceMs = Date.parse(`${third.timestamp.slice(0, 23)}Z`);
-      const again = parse(false, await readAll(await reader.openLogStream(container.id, { since: { sinceMs, skip: 0 }, follow: false })));
+      const again = parse(false, await readAll(await reader.openLogs(container.id, { since: sinceParam({ sinceMs, skip: 0 }), follow: false })));
       assert.deepEqual(again.lines.map((l) => l.message.toString()), ['line-3', 'line-4', 'line-5']);
     } finally {
       await removeQuietly(container);
@@ -173,10 +176,10 @@ void describe('DockerReader on the real daemon', () => {
     const reader = newReader();
     const container = await runContainer(docker, { script: 'echo unreadable', logDriver: 'none' });
     try {
-      const missing = uniqueName('missing');
-      await assert.rejects(reader.inspect(missing), (e: unknown) => e instanceof DockerApiError && e.statusCode === 404);
-      await assert.rejects(reader.openLogStream(missing, { since: { sinceMs: 0, skip: 0 }, follow: true }), (e: unknown) => e instanceof DockerApiError && e.statusCode === 404);
-      await assert.rejects(reader.openLogStream(container.id, { since: { sinceMs: 0, skip: 0 }, follow: true }), (e: unknown) => e instanceof DockerApiError && e.statusCode === 501);
+      const missing = randomBytes(32).toString('hex'); // a well-formed id no container has
+      await assert.rejects(reader.inspect(missing), (e: unknown) => e instanceof DockerError && e.statusCode === 404);
+      await assert.rejects(reader.openLogs(missing, { follow: true }), (e: unknown) => e instanceof DockerError && e.statusCode === 404);
+      await assert.rejects(reader.openLogs(container.id, { follow: true }), (e: unknown) => e instanceof DockerError && e.statusCode === 501);
       assert.equal((await reader.inspect(container.id)).logDriver, 'none');
     } finally {
       await removeQuietly(container);
@@ -193,8 +196,9 @@ void describe('DockerReader on the real daemon', () => {
       const baselineSockets = socketCount();
       const baselineResources = process.getActiveResourcesInfo().sort();
       for (let round = 0; round < 20; round += 1) {
-        const response = await reader.openLogStream(container.id, { since: { sinceMs: 0, skip: 0 }, follow: true });
+        const response = await reader.openLogs(container.id, { follow: true });
         const socket = response.socket;
+        assert.ok(socket, 'a real daemon answers over a socket');
         await new Promise<void>((resolve) => response.once('data', () => resolve()));
         assert.ok(socketCount() > baselineSockets, 'the stream holds a socket');
         response.destroy();

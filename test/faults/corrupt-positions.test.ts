@@ -39,7 +39,7 @@ describe('fault: corrupt positions.json at start', () => {
     const aside = readdirSync(rig.stateDir).filter((name) => name.startsWith('positions.json.corrupt-'));
     assert.equal(aside.length, 1, `the corrupt file is set aside (state dir: ${readdirSync(rig.stateDir).join(', ')})`);
     assert.equal(readFileSync(join(rig.stateDir, aside[0] as string), 'utf8'), GARBAGE, 'set aside unchanged, for a human to look at');
-    assert.equal(errors[0]?.movedTo, join(rig.stateDir, aside[0] as string), 'the error says where it went');
+    assert.equal(errors[0]?.moved_to, join(rig.stateDir, aside[0] as string), 'the error says where it went');
 
     // The checkpoint is flushed every 200 ms; progress is the file changing.
     const written = await waitFor('a new, valid positions.json with this container', {

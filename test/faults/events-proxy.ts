@@ -3,6 +3,7 @@
 // events stream can be broken without the daemon or the log streams noticing anything.
 import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
+import { listenOnLoopback } from '../support/capturer-process.js';
 
 export interface EventsProxy {
   /** tcp://127.0.0.1:<port>, for docker.host. */
@@ -52,13 +53,7 @@ export async function startEventsProxy(socketPath: string): Promise<EventsProxy>
     client.on('error', drop);
     daemon.on('error', drop);
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : 0);
-    });
-  });
+  const port = await listenOnLoopback(server);
 
   return {
     host: `tcp://127.0.0.1:${port}`,

@@ -4,16 +4,26 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { CapturerMetrics } from '../../src/server/metrics.js';
+import { CaptureTelemetry } from '../../src/capture/capture-telemetry.js';
+import { ServerTelemetry } from '../../src/server/server-telemetry.js';
+import { CheckpointStore } from '../../src/ship/checkpoint-store.js';
+import { ShipTelemetry } from '../../src/ship/ship-telemetry.js';
+import { createMetricsRegistry } from '../../src/telemetry/metrics-registry.js';
+import { silentLogger } from '../../src/utils/logger.js';
 
 const root = new URL('../../', import.meta.url);
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
 
 async function exportedNames(): Promise<{ names: Set<string>; histograms: Set<string> }> {
-  const metrics = new CapturerMetrics();
+  // Every component that owns series registers them, as the running capturer does.
+  const registry = createMetricsRegistry();
+  new CaptureTelemetry(registry, silentLogger());
+  new ShipTelemetry(registry, silentLogger());
+  new CheckpointStore({ stateDir: '/nonexistent', flushIntervalMs: 1000, logger: silentLogger(), registry });
+  new ServerTelemetry(registry);
   const names = new Set<string>();
   const histograms = new Set<string>();
-  for (const metric of await metrics.registry.getMetricsAsJSON()) {
+  for (const metric of await registry.getMetricsAsJSON()) {
     names.add(metric.name);
     if (String(metric.type) === 'histogram') histograms.add(metric.name);
   }

@@ -42,7 +42,7 @@ void describe('operations surface on a live capture (private daemon)', () => {
       const { engine, metrics } = under;
       server = await startHttpServer({
         config: { enabled: true, host: '127.0.0.1', port: 0 },
-        metrics,
+        registry: metrics,
         logger: silentLogger(),
         readinessWindowMs: 1_000,
         healthRefreshMs: 100,

@@ -4,14 +4,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { CapturedLine, CaptureFlow } from '../../src/capture/captured-line.js';
+import type { CapturedLine } from '../../src/capture/captured-line.js';
 import type { CapturerConfig } from '../../src/config/capturer-config.js';
 import type { ContainerInfo } from '../../src/docker/container-info.js';
-import { CapturerMetrics } from '../../src/server/metrics.js';
 import { CheckpointStore } from '../../src/ship/checkpoint-store.js';
 import { DeliveryPipeline } from '../../src/ship/delivery-pipeline.js';
 import { createSink } from '../../src/ship/sinks/create-sink.js';
 import type { Sink } from '../../src/ship/sinks/sink.js';
+import { createMetricsRegistry } from '../../src/telemetry/metrics-registry.js';
+import type { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { createLogger, silentLogger } from '../../src/utils/logger.js';
 import type { Logger } from '../../src/utils/logger.js';
 
@@ -21,7 +22,7 @@ export function testConfig(stateDir: string, overrides: { sink?: DeepPartial<Cap
   const sink = overrides.sink ?? {};
   return {
     docker: { host: 'unix:///nonexistent.sock', requestTimeoutMs: 30_000 },
-    capture: { maxStreams: 100, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host' },
+    capture: { maxStreams: 100, pollIntervalMs: 1000, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host' },
     filters: { includeNames: [], excludeNames: [], includeImages: [], excludeImages: [], includeLabels: [], excludeLabels: [], optOutLabel: 'log-capturer.enable' },
     sink: {
       type: sink.type ?? 'vector',
@@ -44,7 +45,7 @@ export function testConfig(stateDir: string, overrides: { sink?: DeepPartial<Cap
 
 export function container(name: string): ContainerInfo {
   const id = Buffer.from(name.padEnd(32, '_')).toString('hex').slice(0, 64).padEnd(64, '0');
-  return { id, name, image: 'busybox', labels: { test: name }, createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', running: true };
+  return { id, name, image: 'busybox', labels: { test: name }, createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', logOptions: {}, running: true };
 }
 
 const BASE_MS = Date.UTC(2026, 10, 28, 1, 0, 0);
@@ -76,16 +77,29 @@ export function perContainer(events: Array<Record<string, unknown>>): Map<string
   return seen;
 }
 
-export class RecordingFlow implements CaptureFlow {
+/**
+ * A capture stand-in that honours the consumer's flow contract: after accept() returned false it
+ * counts a pause and reads nothing until 'drain' (a resume).
+ */
+export class RecordingFlow {
   pauses = 0;
   resumes = 0;
   paused = false;
   private waiters: Array<() => void> = [];
-  pause(): void {
-    this.pauses += 1;
-    this.paused = true;
+
+  constructor(private readonly pipeline: DeliveryPipeline) {
+    pipeline.on('drain', () => this.resume());
   }
-  resume(): void {
+
+  /** Offers one line as capture would. */
+  accept(line: CapturedLine): void {
+    if (!this.pipeline.accept(line) && !this.paused) {
+      this.pauses += 1;
+      this.paused = true;
+    }
+  }
+
+  private resume(): void {
     this.resumes += 1;
     this.paused = false;
     const waiters = this.waiters;
@@ -118,7 +132,7 @@ export function capturingLogger(): { logger: Logger; lines: Array<Record<string,
 export interface Shipper {
   pipeline: DeliveryPipeline;
   checkpoints: CheckpointStore;
-  metrics: CapturerMetrics;
+  metrics: MetricsRegistry;
   flow: RecordingFlow;
   /** Shuts the pipeline down (grace 5 s), stops the store and removes the state dir. */
   close(): Promise<void>;
@@ -128,12 +142,11 @@ export interface Shipper {
 export async function startShipper(configure: (stateDir: string) => CapturerConfig, logger: Logger = silentLogger(), givenSink?: Sink): Promise<Shipper> {
   const stateDir = await mkdtemp(join(tmpdir(), 'lc-ship-'));
   const config = configure(stateDir);
-  const metrics = new CapturerMetrics({ defaultMetrics: false });
-  const checkpoints = new CheckpointStore({ stateDir, flushIntervalMs: config.checkpoint.flushIntervalMs, logger, metrics });
+  const metrics = createMetricsRegistry({ defaultMetrics: false });
+  const checkpoints = new CheckpointStore({ stateDir, flushIntervalMs: config.checkpoint.flushIntervalMs, logger, registry: metrics });
   await checkpoints.load();
-  const pipeline = new DeliveryPipeline({ config, sink: givenSink ?? createSink(config.sink), checkpoints, metrics, logger });
-  const flow = new RecordingFlow();
-  pipeline.setFlow(flow);
+  const pipeline = new DeliveryPipeline({ config, sink: givenSink ?? createSink(config.sink), checkpoints, registry: metrics, logger });
+  const flow = new RecordingFlow(pipeline);
   pipeline.start();
   let closed = false;
   return {
@@ -141,8 +154,8 @@ export async function startShipper(configure: (stateDir: string) => CapturerConf
     close: async () => {
       if (closed) return;
       closed = true;
-      await pipeline.shutdown(5000);
-      await checkpoints.stop();
+      await pipeline.close(5000);
+      await checkpoints.close();
       await rm(stateDir, { recursive: true, force: true });
     },
   };
@@ -153,11 +166,4 @@ export function startShipperWithSink(sink: Sink, overrides: DeepPartial<Capturer
   return startShipper((dir) => testConfig(dir, { sink: overrides }), silentLogger(), sink);
 }
 
-export async function metricValue(metrics: CapturerMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = metrics.registry.getSingleMetric(name);
-  if (metric === undefined) throw new Error(`no metric ${name}`);
-  const values = (await metric.get()).values;
-  let sum = 0;
-  for (const v of values) if (Object.entries(labels).every(([k, want]) => v.labels[k] === want)) sum += v.value;
-  return sum;
-}
+export { metricValue } from '../support/metric-values.js';

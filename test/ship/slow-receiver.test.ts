@@ -24,7 +24,7 @@ void describe('slow receiver', () => {
       for (let n = 0; n < LINES; n += 1) {
         await shipper.flow.whenResumed();
         const before = shipper.pipeline.status().buffer.bytes;
-        shipper.pipeline.accept(capturedLine(containers[n % 4] ?? containers[0]!, Math.floor(n / 4), 200));
+        shipper.flow.accept(capturedLine(containers[n % 4] ?? containers[0]!, Math.floor(n / 4), 200));
         const after = shipper.pipeline.status().buffer.bytes;
         largestRecord = Math.max(largestRecord, after - before);
         largestBuffer = Math.max(largestBuffer, after);

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor, waitForSettled } from './wait-for.js';
@@ -12,17 +13,24 @@ import type { WaitSpec } from './wait-for.js';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'src/cli/main.ts');
 
-/** A free TCP port on 127.0.0.1 (there is a small race, acceptable in tests). */
-export async function freePort(): Promise<number> {
+/** Starts a server listening on 127.0.0.1 on a port the system picks, and resolves with that port. */
+export async function listenOnLoopback(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      resolve(typeof address === 'object' && address ? address.port : 0);
     });
   });
+}
+
+/** A free TCP port on 127.0.0.1 (there is a small race, acceptable in tests). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  const port = await listenOnLoopback(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** A configuration file as a user writes it (snake_case keys), in JSON, which the YAML loader reads too. */

@@ -22,36 +22,8 @@ sock="$dir/docker.sock"
 pidfile="$dir/dockerd.pid"
 
 log() { echo "docker-daemon: $*" >&2; }
-
-# Waits on progress, not on a deadline (the machines are loaded; see test/support/wait-for.ts):
-# a dockerd that is starting or stopping writes its log and uses CPU. It is given up on only when
-# neither moved for STALL seconds, or after CAP seconds in all (a truly hung run).
-STALL=${LOG_CAPTURER_DOCKERD_STALL_SECONDS:-60}
-CAP=${LOG_CAPTURER_DOCKERD_CAP_SECONDS:-600}
-
-cpu_ticks() { # $1 = pid: user + system clock ticks, or "gone"
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo gone; return; }
-  stat=${stat##*) }
-  # shellcheck disable=SC2086
-  set -- $stat
-  echo $((${12} + ${13}))
-}
-
-# wait_progress PID WHAT CONDITION...: runs CONDITION every 0.2 s until it succeeds (0), the
-# process stops making progress (1) or the cap is reached (2).
-wait_progress() {
-  local pid=$1 what=$2; shift 2
-  local started=$SECONDS since=$SECONDS last="" now
-  while :; do
-    if "$@"; then return 0; fi
-    now="$(cpu_ticks "$pid") $(wc -c <"$dir/dockerd.log" 2>/dev/null || echo 0)"
-    if [ "$now" != "$last" ]; then last=$now; since=$SECONDS; fi
-    if (( SECONDS - since >= STALL )); then log "$what: dockerd made no progress (CPU time, log) for ${STALL}s"; return 1; fi
-    if (( SECONDS - started >= CAP )); then log "$what: still not done after ${CAP}s"; return 2; fi
-    sleep 0.2
-  done
-}
+# shellcheck source=daemon-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/daemon-common.sh"
 
 ping_host() { # $1 = DOCKER_HOST value
   local host=$1
@@ -67,15 +39,7 @@ ensure_packages() {
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
-  if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" != 0 ]; then
-      log "missing ${missing[*]} and not root: install them with apt-get"; exit 1
-    fi
-    log "installing ${missing[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  fi
+  install_missing "${missing[@]}"
   if ! docker --version >/dev/null 2>&1; then
     log "the docker client is missing"; exit 1
   fi
@@ -83,15 +47,7 @@ ensure_packages() {
 
 import_image() {
   if DOCKER_HOST="unix://$sock" docker image inspect "$image" >/dev/null 2>&1; then return; fi
-  local root; root=$(mktemp -d)
-  mkdir -p "$root/bin" "$root/tmp"
-  cp /bin/busybox "$root/bin/busybox"
-  local applet
-  for applet in $("$root/bin/busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-  done
-  tar -C "$root" -c . | DOCKER_HOST="unix://$sock" docker import -c 'ENV PATH=/bin' - "$image" >/dev/null
-  rm -rf "$root"
+  busybox_rootfs_tar | DOCKER_HOST="unix://$sock" docker import -c 'ENV PATH=/bin' - "$image" >/dev/null
   log "imported $image"
 }
 
@@ -108,21 +64,13 @@ start_dockerd() {
   # non-interactive shell is not: $! is dockerd itself.
   local pid=$!
   answers_or_died() { ping_host "unix://$sock" || ! kill -0 "$pid" 2>/dev/null; }
-  if wait_progress "$pid" "starting" answers_or_died && ping_host "unix://$sock"; then return 0; fi
+  if wait_progress "$pid" "$dir/dockerd.log" "starting dockerd" answers_or_died && ping_host "unix://$sock"; then return 0; fi
   kill -0 "$pid" 2>/dev/null || log "dockerd exited before it answered /_ping"
   log "dockerd does not answer /_ping on unix://$sock; its log:"; tail -20 "$dir/dockerd.log" >&2; exit 1
 }
 
 stop_dockerd() {
-  [ -f "$pidfile" ] || return 0
-  local pid; pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    gone() { ! kill -0 "$pid" 2>/dev/null; }
-    # A dockerd still stopping its containers is given the time it needs; a stuck one is killed.
-    wait_progress "$pid" "stopping" gone || kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
+  stop_by_pidfile "$pidfile" "$dir/dockerd.log"
 }
 
 case "$cmd" in

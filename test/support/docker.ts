@@ -66,6 +66,8 @@ export interface RunOptions {
   tty?: boolean;
   labels?: Record<string, string>;
   logDriver?: string;
+  /** The log driver's options, e.g. `{ 'max-size': '100k', 'max-file': '3' }` (json-file by default). */
+  logOptions?: Record<string, string>;
   /** Start it (default true). */
   start?: boolean;
 }
@@ -80,7 +82,7 @@ export async function runContainer(docker: Docker, options: RunOptions): Promise
     Labels: { [TEST_LABEL]: 'true', ...options.labels },
     HostConfig: {
       NetworkMode: 'none',
-      ...(options.logDriver ? { LogConfig: { Type: options.logDriver, Config: {} } } : {}),
+      ...(options.logDriver || options.logOptions ? { LogConfig: { Type: options.logDriver ?? 'json-file', Config: options.logOptions ?? {} } } : {}),
     },
   });
   if (options.start !== false) await container.start();

@@ -27,6 +27,8 @@ void describe('HttpSink', () => {
     const wrong = new HttpSink({ kind: 'vector', url: receiver.url, auth: { username: 'u', password: 'wrong-pw' }, compression: 'none', headers: {}, requestTimeoutMs: 5000, connections: 1 });
     try {
       assert.ok(!sink.displayUrl.includes('s3cret-pw'));
+      // What /status shows as sink.url: the credentials are there, their value is not.
+      assert.match(sink.displayUrl, /^http:\/\/\[redacted\]@127\.0\.0\.1:\d+\//);
       assert.deepEqual(await sink.send(body, 1), { kind: 'delivered' });
       const refused = await wrong.send(body, 1);
       assert.equal(refused.kind, 'config-error');
@@ -45,11 +47,11 @@ void describe('HttpSink', () => {
     try {
       receiver.delayReplies(2000);
       const slow = await sink.send(body, 1);
-      assert.equal(slow.kind === 'retry' ? slow.reason : slow.kind, 'timeout');
+      assert.equal(slow.kind === 'retry' ? slow.cause : slow.kind, 'timeout');
       await receiver.refuseConnections();
       const refused = await sink.send(body, 1);
       assert.equal(refused.kind, 'retry');
-      assert.match(refused.kind === 'retry' ? refused.reason : '', /ECONNREFUSED/);
+      assert.match(refused.kind === 'retry' ? refused.detail : '', /ECONNREFUSED/);
     } finally {
       await sink.close();
       await receiver.stop();

@@ -10,7 +10,8 @@ import { Agent, errors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { compress as zstdCompress } from 'zstd-napi';
 import type { Compression, SinkAuthConfig } from '../../config/capturer-config.js';
-import type { SendOutcome, Sink } from './sink.js';
+import { stripUrlCredentials } from '../../utils/url-credentials.js';
+import type { RetryOutcome, SendOutcome, Sink } from './sink.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -41,11 +42,12 @@ export class HttpSink implements Sink {
   constructor(options: HttpSinkOptions) {
     this.kind = options.kind;
     const url = new URL(options.url);
-    // Credentials in the URL are moved to the Authorization header, never sent or shown in the URL.
+    // Credentials in the URL are moved to the Authorization header, never sent in the URL; the
+    // URL we show says `[redacted]@`, so a reader knows they are there.
     const auth = options.auth ?? (url.username !== '' ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : undefined);
+    this.displayUrl = stripUrlCredentials(url.toString());
     url.username = '';
     url.password = '';
-    this.displayUrl = url.toString();
     this.origin = url.origin;
     this.path = `${url.pathname}${url.search}`;
     this.compression = options.compression;
@@ -65,7 +67,7 @@ export class HttpSink implements Sink {
     try {
       payload = await this.encode(body);
     } catch (error) {
-      return { kind: 'retry', reason: `compression failed: ${describe(error)}` };
+      return { kind: 'retry', cause: 'compression', detail: `compression failed: ${describe(error)}` };
     }
     let status: number;
     let detail: string;
@@ -82,12 +84,16 @@ export class HttpSink implements Sink {
       status = response.statusCode;
       detail = await readDetail(response.body);
     } catch (error) {
-      return { kind: 'retry', reason: connectionReason(error) };
+      return connectionFailure(error);
     }
     return classify(this.kind, status, detail);
   }
 
   async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  async destroy(): Promise<void> {
     await this.agent.destroy();
   }
 
@@ -107,7 +113,7 @@ export function classify(kind: 'vector' | 'fluentbit', status: number, detail: s
   if (status === 401 || status === 403 || status === 404 || status === 405 || status === 415) {
     return { kind: 'config-error', status, detail: configHint(status, detail) };
   }
-  return { kind: 'retry', reason: `HTTP ${status}${detail === '' ? '' : `: ${detail}`}`, status };
+  return { kind: 'retry', cause: 'http_status', status, detail: `HTTP ${status}${detail === '' ? '' : `: ${detail}`}` };
 }
 
 function configHint(status: number, detail: string): string {
@@ -133,11 +139,11 @@ async function readDetail(body: Dispatcher.ResponseData['body']): Promise<string
   return Buffer.concat(kept).toString('utf8').replace(/\s+/g, ' ').trim();
 }
 
-function connectionReason(error: unknown): string {
-  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) return 'timeout';
+function connectionFailure(error: unknown): RetryOutcome {
+  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) return { kind: 'retry', cause: 'timeout', detail: 'timeout' };
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   // undici's messages name the origin at most, which never carries credentials (they were moved out of the URL).
-  return code !== '' ? `connection error ${code}: ${describe(error)}` : `connection error: ${describe(error)}`;
+  return { kind: 'retry', cause: 'connection', detail: code !== '' ? `connection error ${code}: ${describe(error)}` : `connection error: ${describe(error)}` };
 }
 
 function describe(error: unknown): string {

@@ -16,7 +16,12 @@ export class StdoutSink implements Sink {
     });
   }
 
+  /** stdout is not ours to close. */
   close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  destroy(): Promise<void> {
     return Promise.resolve();
   }
 }

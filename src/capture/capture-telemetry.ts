@@ -1,0 +1,215 @@
+// What capture tells the outside world, in one place: each method is one internal event that
+// counts its metric and writes its log line together, so the two never disagree and every log
+// field has the same name everywhere (snake_case, as records and metrics use; errors as Error
+// objects, so the logger keeps their stack and cause). Capture owns these series; nothing else
+// writes them.
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { describeRefusedId } from '../docker/container-id.js';
+import type { ContainerInfo } from '../docker/container-info.js';
+import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import type { Logger } from '../utils/logger.js';
+import type { DaemonProfile } from './daemon-profile.js';
+import type { Position } from './position.js';
+
+type CounterChild = { inc(value?: number): void };
+
+/** Why a log stream was opened again (`start`: the first time, or after the container started again). */
+export type ReopenKind = 'start' | 'rotation' | 'turn' | 'reconnect' | 'poll';
+const REOPEN_KINDS: readonly ReopenKind[] = ['start', 'rotation', 'turn', 'reconnect', 'poll'];
+
+/** How long a container's repeated daemon error reports are summarised instead of logged one by one. */
+const DAEMON_ERROR_LOG_INTERVAL_MS = 60_000;
+
+export class CaptureTelemetry {
+  private readonly streamsActive: Gauge;
+  private readonly streamRotations: Counter;
+  private readonly containersWatched: Gauge;
+  private readonly linesRead: Counter<'stream'>;
+  private readonly bytesRead: Counter;
+  private readonly partialLinesMerged: Counter;
+  private readonly linesTruncated: Counter;
+  private readonly unreadableContainers: Counter;
+  private readonly daemonErrors: Counter;
+  private readonly streamsPaused: Gauge;
+  private readonly refusedIds: Counter<'source'>;
+  private readonly reopens: Counter<'kind'>;
+  private readonly reopenSeconds: Histogram<'kind'>;
+  private readonly tailWindow: Histogram;
+  private readonly tailWidened: Counter;
+  private readonly tailFallbacks: Counter<'reason'>;
+  private readonly rotatedAway: Counter;
+  /** Per-stream children, resolved once: the hot path must not hash labels. */
+  readonly stdoutLines: CounterChild;
+  readonly stderrLines: CounterChild;
+  private readonly daemonErrorLogged = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(registry: MetricsRegistry, private readonly logger: Logger, private readonly now: () => number = Date.now) {
+    const registers = [registry];
+    this.streamsActive = new Gauge({ name: 'log_capturer_container_streams_active', help: 'Docker log streams open now.', registers });
+    this.streamRotations = new Counter({ name: 'log_capturer_container_stream_rotations_total', help: 'Log streams closed and reopened at their position by rotation.', registers });
+    this.containersWatched = new Gauge({ name: 'log_capturer_containers_watched', help: 'Containers selected for capture (streaming, waiting or paused).', registers });
+    this.linesRead = new Counter({ name: 'log_capturer_lines_read_total', help: 'Complete log lines read from Docker.', labelNames: ['stream'] as const, registers });
+    this.bytesRead = new Counter({ name: 'log_capturer_bytes_read_total', help: 'Bytes of log stream read from Docker.', registers });
+    this.partialLinesMerged = new Counter({ name: 'log_capturer_partial_lines_merged_total', help: 'Lines rebuilt from several 16 KiB partial frames.', registers });
+    this.linesTruncated = new Counter({ name: 'log_capturer_lines_truncated_total', help: 'Lines cut at capture.max_line_bytes.', registers });
+    this.unreadableContainers = new Counter({ name: 'log_capturer_unreadable_containers_total', help: 'Containers whose log driver cannot be read (501), reported once each.', registers });
+    this.daemonErrors = new Counter({ name: 'log_capturer_daemon_stream_errors_total', help: 'Error frames (type 3) and undecodable data the daemon wrote into log streams.', registers });
+    this.streamsPaused = new Gauge({ name: 'log_capturer_streams_paused', help: '1 while capture is paused by backpressure, else 0.', registers });
+    this.streamsPaused.set(0);
+    this.refusedIds = new Counter({ name: 'log_capturer_refused_container_ids_total', help: 'Container ids from the daemon that are not 64 hex characters, refused before any request.', labelNames: ['source'] as const, registers });
+    for (const source of ['events', 'listing'] as const) this.refusedIds.inc({ source }, 0);
+    this.reopens = new Counter({ name: 'log_capturer_stream_opens_total', help: 'Log streams opened, by why: start, rotation, turn (a slot came back), reconnect (after an error), poll (a read without follow).', labelNames: ['kind'] as const, registers });
+    this.reopenSeconds = new Histogram({ name: 'log_capturer_stream_open_seconds', help: 'Time from asking for a log stream to the daemon answering, by why it was opened.', labelNames: ['kind'] as const, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers });
+    this.tailWindow = new Histogram({ name: 'log_capturer_tail_window_entries', help: 'Size of the tail window a stream was opened with (entries from the end of the log).', buckets: [64, 512, 4096, 32_768, 262_144, 2_097_152, 4_194_304], registers });
+    this.tailWidened = new Counter({ name: 'log_capturer_tail_window_widened_total', help: 'Tail windows that did not reach back to the position and were asked for again, wider.', registers });
+    this.tailFallbacks = new Counter({ name: 'log_capturer_tail_window_fallbacks_total', help: 'Streams opened by since alone instead of a tail window: small_log (the whole log is small), too_large (the window would be too large).', labelNames: ['reason'] as const, registers });
+    this.rotatedAway = new Counter({ name: 'log_capturer_positions_rotated_away_total', help: 'Reopenings whose position was partly gone: the daemon had rotated the log files away before they were read again (lines it deleted unread are lost to its rotation).', registers });
+    for (const kind of REOPEN_KINDS) this.reopens.inc({ kind }, 0);
+    for (const reason of ['small_log', 'too_large'] as const) this.tailFallbacks.inc({ reason }, 0);
+    // Known label values start at 0, so a series exists (and rate() works) before the first line.
+    this.stdoutLines = this.linesRead.labels('stdout');
+    this.stderrLines = this.linesRead.labels('stderr');
+    this.stdoutLines.inc(0);
+    this.stderrLines.inc(0);
+  }
+
+  // ---- streams (hot path: no logging) ----------------------------------------------------
+
+  streamOpened(): void {
+    this.streamsActive.inc();
+  }
+
+  streamClosed(): void {
+    this.streamsActive.dec();
+  }
+
+  bytes(count: number): void {
+    this.bytesRead.inc(count);
+  }
+
+  partialLineMerged(): void {
+    this.partialLinesMerged.inc();
+  }
+
+  lineTruncated(): void {
+    this.linesTruncated.inc();
+  }
+
+  rotated(): void {
+    this.streamRotations.inc();
+  }
+
+  /** A stream was asked for; `seconds` until the daemon answered. `tail`: the window it was opened with. */
+  streamRequested(kind: ReopenKind, seconds: number, tail: number | undefined): void {
+    this.reopens.inc({ kind });
+    this.reopenSeconds.observe({ kind }, seconds);
+    if (tail !== undefined) this.tailWindow.observe(tail);
+  }
+
+  /** The daemon rotated away lines the position had counted: reading goes on from the first new line. */
+  positionRotatedAway(container: ContainerInfo, missing: number): void {
+    this.rotatedAway.inc();
+    this.logger.warn(
+      { container_id: container.id, container_name: container.name, missing_lines: missing, log_driver: container.logDriver, log_options: container.logOptions },
+      'capture: the daemon rotated this container\'s log files away faster than they were read; lines it deleted unread are lost (raise max-size/max-file, or give it a follow stream)',
+    );
+  }
+
+  tailWidenedOnce(): void {
+    this.tailWidened.inc();
+  }
+
+  tailFallback(reason: 'small_log' | 'too_large'): void {
+    this.tailFallbacks.inc({ reason });
+  }
+
+  // ---- the engine ------------------------------------------------------------------------
+
+  watched(count: number): void {
+    this.containersWatched.set(count);
+  }
+
+  paused(paused: boolean): void {
+    this.streamsPaused.set(paused ? 1 : 0);
+  }
+
+  daemonDetected(daemon: DaemonProfile): void {
+    this.logger.info(
+      { daemon: daemon.kind, version: daemon.version, api_version: daemon.apiVersion, follows_rotation: daemon.followsRotation, tail_windows: daemon.tailWindows },
+      daemon.followsRotation ? 'capture: daemon detected' : 'capture: daemon detected; containers whose logs it rotates are read by polls (its follow streams repeat lines across a rotation)',
+    );
+  }
+
+  notReadingSelf(id: string): void {
+    this.logger.info({ container_id: id }, 'capture: not reading our own container');
+  }
+
+  following(container: ContainerInfo, position: Position): void {
+    this.logger.info({ container_id: container.id, container_name: container.name, position }, 'capture: following container');
+  }
+
+  notSelected(id: string, name: string, reason: string): void {
+    this.logger.debug({ container_id: id, container_name: name, reason }, 'capture: container not selected');
+  }
+
+  unreadable(container: ContainerInfo, error: Error): void {
+    this.unreadableContainers.inc();
+    this.logger.warn(
+      { container_id: container.id, container_name: container.name, log_driver: container.logDriver, err: error },
+      'capture: this container\'s log driver cannot be read; it will not be captured (use json-file, local, or enable dual logging)',
+    );
+  }
+
+  /** The daemon wrote an error into a log stream, or bytes we could not decode: counted always, logged at most once a minute per container. */
+  daemonError(container: ContainerInfo, message: string): void {
+    this.daemonErrors.inc();
+    const now = this.now();
+    const last = this.daemonErrorLogged.get(container.id);
+    if (last !== undefined && now - last.at < DAEMON_ERROR_LOG_INTERVAL_MS) {
+      last.suppressed += 1;
+      return;
+    }
+    const suppressed = last?.suppressed ?? 0;
+    this.daemonErrorLogged.set(container.id, { at: now, suppressed: 0 });
+    this.logger.warn(
+      { container_id: container.id, container_name: container.name, daemon_error: message, ...(suppressed > 0 ? { similar_reports_not_logged: suppressed } : {}) },
+      'capture: the daemon reported an error in a log stream',
+    );
+  }
+
+  /** The container is gone: forget what was kept for it. */
+  forget(containerId: string): void {
+    this.daemonErrorLogged.delete(containerId);
+  }
+
+  taskFailed(container: ContainerInfo, error: unknown): void {
+    this.logger.error({ container_id: container.id, container_name: container.name, err: error }, 'capture: container task failed; it will be retried');
+  }
+
+  /** An id that is not a container id came from the daemon: it never goes into a URL. */
+  refusedId(id: string, source: 'events' | 'listing'): void {
+    this.refusedIds.inc({ source });
+    this.logger.warn({ container_id: describeRefusedId(id), source }, 'capture: refused a container id that is not 64 hex characters');
+  }
+
+  /** No daemon answers at the address: said once per outage, with what to do about it. */
+  daemonUnreachable(address: string, error: unknown): void {
+    this.logger.error(
+      { docker: address, err: error },
+      `no Docker daemon answers at ${address}; still trying. Start the daemon, or point log-capturer at one: ` +
+        'the DOCKER_HOST environment variable, --docker-host, or docker.host in the configuration file ' +
+        '(from a checkout, a private test daemon: eval "$(bash test/support/docker-daemon.sh start)")',
+    );
+  }
+
+  inspectFailed(id: string, error: unknown): void {
+    this.logger.warn({ container_id: id, err: error }, 'capture: inspecting a container failed; will retry on the next listing');
+  }
+
+  listFailed(error: unknown, when: 'start' | 'reconnect' | 'periodic'): void {
+    const message = when === 'start'
+      ? 'capture: could not list containers at start; will retry'
+      : when === 'reconnect' ? 'capture: listing containers failed' : 'capture: periodic listing of containers failed';
+    this.logger.warn({ err: error }, message);
+  }
+}
