@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
-import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName } from '../support/docker.js';
+import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName, waitForExit } from '../support/docker.js';
 import { parseMetrics } from '../support/metrics-text.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
 import { waitFor } from '../support/wait-for.js';
@@ -180,7 +180,7 @@ describe('operations surface', () => {
     });
     const docker = testDocker(daemon.host);
     const container = await runContainer(docker, { script: 'echo one line' });
-    await container.wait();
+    await waitForExit(container);
     const readyz = `http://127.0.0.1:${port}/readyz`;
     await waitUntilServing(capturer, `http://127.0.0.1:${port}`);
     await waitFor('ready', { watch: () => get(readyz), until: (r) => r.status === 200, progress: readinessState });
