@@ -52,9 +52,11 @@ import_image() {
 }
 
 start_dockerd() {
-  mkdir -p "$dir/data" "$dir/exec"
+  mkdir -p "$dir/data" "$dir/exec" "$dir/tmp"
   # setsid: the daemon must not die with the shell that started it, and must not hold its stdio.
-  setsid dockerd \
+  # TMPDIR: what dockerd and containerd write there (containerd dumps its stacks there when it
+  # is slow to stop) stays in DIR and goes with it.
+  TMPDIR="$dir/tmp" setsid dockerd \
     --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$pidfile" \
     -H "unix://$sock" \
     --bridge=none --iptables=false --ip-forward=false --ip-masq=false --ip6tables=false \
