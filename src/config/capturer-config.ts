@@ -101,7 +101,7 @@ export interface SinkConfig {
   batch: BatchConfig;
   /** sink.max_in_flight (default 4): requests under way at once */
   maxInFlight: number;
-  /** sink.request_timeout (default 60s): generous, since a slow reply is the receiver's backpressure */
+  /** sink.request_timeout (default 60s): the deadline of a whole request, body included; generous, since a slow reply is the receiver's backpressure */
   requestTimeoutMs: number;
   retry: RetryConfig;
   /** sink.headers: extra request headers */

@@ -286,7 +286,7 @@ export const CONFIG_FILE_SCHEMA = {
         },
         request_timeout: {
           type: 'string',
-          description: "How long to wait for a reply; generous, since a slow reply is the receiver's backpressure.",
+          description: "Deadline of a whole request (connect, send, status and body; at most 512 bytes of a reply body are read, a longer one is dropped with its connection); generous, since a slow reply is the receiver's backpressure.",
           duration: { min: '100ms' },
           default: '60s',
         },
