@@ -120,6 +120,12 @@ export interface CheckpointConfig {
   stateDir: string;
   /** checkpoint.flush_interval (default 1s) */
   flushIntervalMs: number;
+  /**
+   * checkpoint.dead_letter_max_bytes (default 64MiB): bound of dead-letter.ndjson, which then
+   * rotates to dead-letter.ndjson.1. resolveConfig always sets it; optional only so that
+   * configurations built by hand in tests may leave it out (DEFAULT_DEAD_LETTER_MAX_BYTES).
+   */
+  deadLetterMaxBytes?: number;
 }
 
 export interface ServerConfig {

@@ -378,6 +378,12 @@ export const CONFIG_FILE_SCHEMA = {
           duration: { min: '10ms' },
           default: '1s',
         },
+        dead_letter_max_bytes: {
+          type: ['string', 'integer'],
+          description: 'Largest size of dead-letter.ndjson. A write that would pass it first renames the file to dead-letter.ndjson.1, replacing the previous one (its records are dropped and counted), so dead letters take at most twice this on disk; a record larger than this is dropped and counted.',
+          size: { min: '1KiB' },
+          default: '64MiB',
+        },
       },
       default: {},
     },

@@ -46,7 +46,7 @@ void describe('loadConfig', () => {
     assert.deepEqual(config.capture, { maxStreams: 100, rotationIntervalMs: 300_000, pollIntervalMs: 1000, initialPosition: 'beginning', maxLineBytes: 1_048_576, hostName: hostname() });
     assert.deepEqual(config.buffer, { maxBytes: 64 * 1_048_576, resumeBytes: 32 * 1_048_576 });
     assert.deepEqual(config.server, { enabled: true, host: '127.0.0.1', port: 8001 });
-    assert.deepEqual(config.checkpoint, { stateDir: './.log-capturer-state', flushIntervalMs: 1000 });
+    assert.deepEqual(config.checkpoint, { stateDir: './.log-capturer-state', flushIntervalMs: 1000, deadLetterMaxBytes: 64 * 1_048_576 });
     assert.equal(config.filters.optOutLabel, 'log-capturer.enable');
     assert.deepEqual(config.filters.includeNames, []);
     assert.equal(config.shutdown.gracePeriodMs, 10_000);

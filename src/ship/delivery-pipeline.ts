@@ -152,7 +152,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
     this.random = options.random ?? Math.random;
     this.encoder = new RecordEncoder(options.config.capture.hostName);
     this.acks = new AckTracker({ checkpoints: options.checkpoints, telemetry: this.telemetry });
-    this.deadLetter = new DeadLetterFile(options.config.checkpoint.stateDir);
+    this.deadLetter = new DeadLetterFile({ stateDir: options.config.checkpoint.stateDir, maxBytes: options.config.checkpoint.deadLetterMaxBytes, telemetry: this.telemetry });
     this.maxEvents = Math.max(1, options.config.sink.batch.maxEvents);
     this.maxBatchBytes = Math.max(1, options.config.sink.batch.maxBytes);
   }
