@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CapturerConfig } from '../config/capturer-config.js';
+import { UnsafeStateDirError } from '../ship/state-dir.js';
 import { silentLogger } from '../utils/logger.js';
 import type { CliIo } from './run-cli.js';
 import { runCli } from './run-cli.js';
@@ -65,6 +66,12 @@ void describe('runCli', () => {
   void it('passes on the capturer exit code, and turns a crash into 1', async () => {
     assert.equal(await runCli([], fakeProcess(() => Promise.resolve(1)).io), 1);
     assert.equal(await runCli(['--sink', 'stdout'], fakeProcess(() => Promise.reject(new Error('boom'))).io), 1);
+  });
+
+  void it('exits 2 with the reason on stderr when the capturer refuses its state directory', async () => {
+    const fake = fakeProcess(() => Promise.reject(new UnsafeStateDirError('/srv/state', 'checkpoint.state_dir "/srv/state" is writable by others (mode 0777): ...')));
+    assert.equal(await runCli(['--state-dir', '/srv/state'], fake.io), 2);
+    assert.equal(fake.stderr.join(''), 'log-capturer: checkpoint.state_dir "/srv/state" is writable by others (mode 0777): ...\n');
   });
 
   void it('exits 2 with every problem on stderr and never starts the capturer on a config error', async () => {

@@ -7,6 +7,7 @@ import type { CliOverrides } from '../config/cli-overrides.js';
 import { ConfigError } from '../config/config-errors.js';
 import { loadConfigWithOrigins } from '../config/load-config.js';
 import type { LoadedConfig } from '../config/load-config.js';
+import { UnsafeStateDirError } from '../ship/state-dir.js';
 import type { Logger } from '../utils/logger.js';
 import { stripUrlCredentials } from '../utils/url-credentials.js';
 import { configSummary } from './check-config.js';
@@ -85,6 +86,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     try {
       exitCode = await io.runCapturer(config, logger);
     } catch (error) {
+      if (error instanceof UnsafeStateDirError) {
+        // A setting to fix, like a bad configuration: said plainly, exit 2, nothing started.
+        io.stderr(`log-capturer: ${error.message}\n`);
+        exitCode = EXIT_USAGE;
+        return;
+      }
       logger.fatal({ err: error }, 'capturer failed');
       exitCode = EXIT_RUNTIME_FAILURE;
     }

@@ -116,7 +116,7 @@ export interface BufferConfig {
 }
 
 export interface CheckpointConfig {
-  /** checkpoint.state_dir (default ./.log-capturer-state): positions.json and dead-letter files live here */
+  /** checkpoint.state_dir (default ./.log-capturer-state): positions.json and dead-letter files live here; must be ours alone (src/ship/state-dir.ts) */
   stateDir: string;
   /** checkpoint.flush_interval (default 1s) */
   flushIntervalMs: number;

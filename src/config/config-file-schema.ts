@@ -370,7 +370,7 @@ export const CONFIG_FILE_SCHEMA = {
           type: 'string',
           minLength: 1,
           default: './.log-capturer-state',
-          description: 'Directory for positions.json and dead-letter files.',
+          description: 'Directory for positions.json and dead-letter files; created 0700 when missing. The capturer refuses to start (exit 2) when it belongs to another user or its group or others may write to it.',
         },
         flush_interval: {
           type: 'string',

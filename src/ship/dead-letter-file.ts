@@ -10,20 +10,18 @@
 // letters therefore take at most twice the bound on disk.
 //
 // PRIVATE: full log lines. Files are created 0600 (an older file is narrowed to 0600 when it is
-// next written), inside a state directory that is 0700.
-import { constants } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+// next written), inside a state directory that is 0700, and never through a symlink or a hard
+// link (state-dir.ts): a write the file system refuses keeps the records and retries them.
+import { mkdir, rename } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ShipTelemetry } from './ship-telemetry.js';
+import { STATE_DIR_MODE, openForAppending, openForReading } from './state-dir.js';
 
 export const DEAD_LETTER_FILE = 'dead-letter.ndjson';
 export const ROTATED_DEAD_LETTER_FILE = `${DEAD_LETTER_FILE}.1`;
 /** checkpoint.dead_letter_max_bytes when a hand-built configuration leaves it out (the schema's default). */
 export const DEFAULT_DEAD_LETTER_MAX_BYTES = 64 * 1024 * 1024;
-
-const FILE_MODE = 0o600;
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
 
 export interface DeadLetterFileOptions {
   stateDir: string;
@@ -61,8 +59,8 @@ export class DeadLetterFile {
     }
     if (tooLarge > 0) this.telemetry.deadLettersDropped(tooLarge, 'too_large', this.path, this.maxBytes);
     if (lines.length === 0) return;
-    await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
-    let file = await this.openCurrent();
+    await mkdir(this.stateDir, { recursive: true, mode: STATE_DIR_MODE });
+    let file = await openForAppending(this.path);
     try {
       let size = (await file.stat()).size;
       let pending: Buffer[] = [];
@@ -72,7 +70,7 @@ export class DeadLetterFile {
           pending = [];
           await file.close();
           await this.rotate();
-          file = await this.openCurrent();
+          file = await openForAppending(this.path);
           size = 0;
         }
         pending.push(line);
@@ -82,18 +80,6 @@ export class DeadLetterFile {
     } finally {
       await file.close();
     }
-  }
-
-  private async openCurrent(): Promise<FileHandle> {
-    const file = await open(this.path, APPEND_FLAGS, FILE_MODE);
-    try {
-      // A file left by an older version (0644) is narrowed; umask cannot widen ours.
-      if (((await file.stat()).mode & 0o777) !== FILE_MODE) await file.chmod(FILE_MODE);
-    } catch (error) {
-      await file.close();
-      throw error;
-    }
-    return file;
   }
 
   /** The current file becomes the rotated one; the records of the rotated one it replaces are dropped. */
@@ -109,13 +95,14 @@ async function writeAll(file: FileHandle, parts: Buffer[]): Promise<void> {
   if (parts.length > 0) await file.writeFile(Buffer.concat(parts));
 }
 
-/** Records in a dead-letter file (one per line); 0 when there is no such file. */
+/** Records in a dead-letter file (one per line); 0 when there is no such file, or a symlink (the rename replaces the link). */
 async function countLines(path: string): Promise<number> {
   let file: FileHandle;
   try {
-    file = await open(path, constants.O_RDONLY);
+    file = await openForReading(path);
   } catch (error) {
-    if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') return 0;
+    const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+    if (code === 'ENOENT' || code === 'ELOOP') return 0;
     throw error;
   }
   try {
