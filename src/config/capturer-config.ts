@@ -136,6 +136,12 @@ export interface ServerConfig {
   port: number;
   /** server.status_token: when set, /status needs `Authorization: Bearer <token>`; a secret */
   statusToken?: string;
+  /**
+   * server.max_connections (default 128): connections beyond it are closed (idle ones first).
+   * resolveConfig always sets it; optional only so that configurations built by hand in tests may
+   * leave it out (DEFAULT_MAX_CONNECTIONS).
+   */
+  maxConnections?: number;
 }
 
 export interface ShutdownConfig {

@@ -389,7 +389,7 @@ export const CONFIG_FILE_SCHEMA = {
     },
     server: {
       type: 'object',
-      description: 'The HTTP server for /health, /metrics and /status.',
+      description: 'The HTTP server for /healthz, /readyz, /metrics and /status.',
       additionalProperties: false,
       properties: {
         enabled: {
@@ -409,6 +409,13 @@ export const CONFIG_FILE_SCHEMA = {
           minLength: 1,
           'x-secret': true,
           description: 'When set, /status needs Authorization: Bearer <token>.',
+        },
+        max_connections: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 10000,
+          default: 128,
+          description: 'Connections open to the server at most. A connection beyond it closes the least recently active idle one, or is closed at once when all are busy; idle connections are also closed after 10 s without request headers and 5 s of keep-alive. Keep the file limit (ulimit -n) above max_connections + capture.max_streams + sink.max_in_flight + 64.',
         },
       },
       default: {},

@@ -166,6 +166,7 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
       enabled: server.enabled,
       host: listen.value.host,
       port: listen.value.port,
+      maxConnections: server.max_connections,
       ...(server.status_token !== undefined ? { statusToken: server.status_token } : {}),
     },
     shutdown: { gracePeriodMs: ms(file.shutdown.grace_period) },
