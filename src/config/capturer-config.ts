@@ -122,10 +122,9 @@ export interface CheckpointConfig {
   flushIntervalMs: number;
   /**
    * checkpoint.dead_letter_max_bytes (default 64MiB): bound of dead-letter.ndjson, which then
-   * rotates to dead-letter.ndjson.1. resolveConfig always sets it; optional only so that
-   * configurations built by hand in tests may leave it out (DEFAULT_DEAD_LETTER_MAX_BYTES).
+   * rotates to dead-letter.ndjson.1.
    */
-  deadLetterMaxBytes?: number;
+  deadLetterMaxBytes: number;
 }
 
 export interface ServerConfig {
@@ -136,12 +135,8 @@ export interface ServerConfig {
   port: number;
   /** server.status_token: when set, /status needs `Authorization: Bearer <token>`; a secret */
   statusToken?: string;
-  /**
-   * server.max_connections (default 128): connections beyond it are closed (idle ones first).
-   * resolveConfig always sets it; optional only so that configurations built by hand in tests may
-   * leave it out (DEFAULT_MAX_CONNECTIONS).
-   */
-  maxConnections?: number;
+  /** server.max_connections (default 128): connections beyond it are closed (idle ones first). */
+  maxConnections: number;
 }
 
 export interface ShutdownConfig {

@@ -40,7 +40,7 @@ async function get(url: string, init: RequestInit = {}): Promise<Reply> {
 }
 
 function config(overrides: Partial<ServerConfig> = {}): ServerConfig {
-  return { enabled: true, host: '127.0.0.1', port: 0, ...overrides };
+  return { enabled: true, host: '127.0.0.1', port: 0, maxConnections: 128, ...overrides };
 }
 
 async function healthGauge(metrics: MetricsRegistry, component: string): Promise<number | undefined> {

@@ -53,8 +53,6 @@ export interface RunningHttpServer {
 
 const ALLOWED_METHODS = 'GET, HEAD';
 
-/** server.max_connections when a hand-built configuration leaves it out (the schema's default). */
-export const DEFAULT_MAX_CONNECTIONS = 128;
 /**
  * headersMs: a client has this long to send its request headers from the moment it connects (a
  * connection that sends nothing is closed too), requestMs for the whole request: every request
@@ -156,7 +154,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   // Without a 'timeout' listener, Node destroys a socket idle this long.
   server.setTimeout(timeouts.socketIdleMs);
   let lastShedLog = 0;
-  const connections = new ConnectionLimit(config.maxConnections ?? DEFAULT_MAX_CONNECTIONS, (reason, open) => {
+  const connections = new ConnectionLimit(config.maxConnections, (reason, open) => {
     telemetry.connectionShed(reason);
     const now = Date.now();
     if (now - lastShedLog < SHED_LOG_INTERVAL_MS) return;

@@ -79,7 +79,7 @@ void describe('DeadLetterFile', () => {
       try {
         await writeFile(join(older, DEAD_LETTER_FILE), '');
         await chmod(join(older, DEAD_LETTER_FILE), 0o644);
-        await new DeadLetterFile({ stateDir: older, telemetry: new ShipTelemetry(createMetricsRegistry({ defaultMetrics: false }), silentLogger()) }).write([record(1)], 'refused', 400);
+        await new DeadLetterFile({ stateDir: older, maxBytes: 64 * 1024 * 1024, telemetry: new ShipTelemetry(createMetricsRegistry({ defaultMetrics: false }), silentLogger()) }).write([record(1)], 'refused', 400);
         assert.equal((await stat(join(older, DEAD_LETTER_FILE))).mode & 0o777, 0o600);
       } finally {
         await rm(older, { recursive: true, force: true });

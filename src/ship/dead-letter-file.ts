@@ -20,13 +20,10 @@ import { STATE_DIR_MODE, openForAppending, openForReading } from './state-dir.js
 
 export const DEAD_LETTER_FILE = 'dead-letter.ndjson';
 export const ROTATED_DEAD_LETTER_FILE = `${DEAD_LETTER_FILE}.1`;
-/** checkpoint.dead_letter_max_bytes when a hand-built configuration leaves it out (the schema's default). */
-export const DEFAULT_DEAD_LETTER_MAX_BYTES = 64 * 1024 * 1024;
-
 export interface DeadLetterFileOptions {
   stateDir: string;
   /** checkpoint.dead_letter_max_bytes */
-  maxBytes?: number;
+  maxBytes: number;
   telemetry: ShipTelemetry;
 }
 
@@ -41,7 +38,7 @@ export class DeadLetterFile {
     this.stateDir = options.stateDir;
     this.path = join(options.stateDir, DEAD_LETTER_FILE);
     this.rotatedPath = join(options.stateDir, ROTATED_DEAD_LETTER_FILE);
-    this.maxBytes = options.maxBytes ?? DEFAULT_DEAD_LETTER_MAX_BYTES;
+    this.maxBytes = options.maxBytes;
     this.telemetry = options.telemetry;
   }
 

@@ -88,7 +88,7 @@ void describe('state directory: symlinks and hard links are never written throug
 
   void it('dead-letter.ndjson -> victim, or a hard link to it: nothing appended to the victim, the write fails (the records are kept)', async () => {
     const telemetry = new ShipTelemetry(createMetricsRegistry({ defaultMetrics: false }), silentLogger());
-    const deadLetters = new DeadLetterFile({ stateDir: dir, telemetry });
+    const deadLetters = new DeadLetterFile({ stateDir: dir, maxBytes: 64 * 1024 * 1024, telemetry });
     const records = [Buffer.from('{"message":"container output"}\n')];
     await symlink(victim, join(dir, DEAD_LETTER_FILE));
     await assert.rejects(deadLetters.write(records, 'refused', 400), (error: NodeJS.ErrnoException) => error.code === 'ELOOP');
