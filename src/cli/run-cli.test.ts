@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CapturerConfig } from '../config/capturer-config.js';
 import { ServerListenError } from '../server/http-server.js';
+import { UnsafeStateDirError } from '../ship/state-dir.js';
 import { silentLogger } from '../utils/logger.js';
 import type { CliIo } from './run-cli.js';
 import { runCli } from './run-cli.js';
@@ -74,6 +75,12 @@ void describe('runCli', () => {
     const stderr = fake.stderr.join('');
     assert.equal(stderr.split('\n').filter((l) => l !== '').length, 1, stderr);
     assert.match(stderr, /^log-capturer: cannot listen on 127\.0\.0\.1:8001 .*--listen HOST:PORT/);
+  });
+
+  void it('exits 2 with the reason on stderr when the capturer refuses its state directory', async () => {
+    const fake = fakeProcess(() => Promise.reject(new UnsafeStateDirError('/srv/state', 'checkpoint.state_dir "/srv/state" is writable by others (mode 0777): ...')));
+    assert.equal(await runCli(['--state-dir', '/srv/state'], fake.io), 2);
+    assert.equal(fake.stderr.join(''), 'log-capturer: checkpoint.state_dir "/srv/state" is writable by others (mode 0777): ...\n');
   });
 
   void it('exits 2 with every problem on stderr and never starts the capturer on a config error', async () => {

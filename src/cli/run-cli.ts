@@ -8,6 +8,7 @@ import { ConfigError } from '../config/config-errors.js';
 import { loadConfigWithOrigins } from '../config/load-config.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { ServerListenError } from '../server/http-server.js';
+import { UnsafeStateDirError } from '../ship/state-dir.js';
 import type { Logger } from '../utils/logger.js';
 import { stripUrlCredentials } from '../utils/url-credentials.js';
 import { configSummary } from './check-config.js';
@@ -86,7 +87,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     try {
       exitCode = await io.runCapturer(config, logger);
     } catch (error) {
-      // An address the server cannot take is the operator's to fix: one line saying how, no stack.
+      if (error instanceof UnsafeStateDirError) {
+        // A setting to fix, like a bad configuration: said plainly, exit 2, nothing started.
+        io.stderr(`log-capturer: ${error.message}\n`);
+        exitCode = EXIT_USAGE;
+        return;
+      }
+      // An address the server cannot take is the operator's to fix: one line saying how, no
+      // stack. Exit 1 (it may be free on the next start), as documented in README.
       if (error instanceof ServerListenError) io.stderr(`log-capturer: ${error.message}\n`);
       else logger.fatal({ err: error }, 'capturer failed');
       exitCode = EXIT_RUNTIME_FAILURE;

@@ -33,8 +33,8 @@ export function captureConfig(run: string, capture: Partial<CapturerConfig['capt
       requestTimeoutMs: 60_000, retry: { initialBackoffMs: 250, maxBackoffMs: 30_000, configErrorBackoffMs: 30_000 }, headers: {},
     },
     buffer: { maxBytes: 64 * 1024 * 1024, resumeBytes: 32 * 1024 * 1024 },
-    checkpoint: { stateDir: '/nonexistent', flushIntervalMs: 1000 },
-    server: { enabled: false, host: '127.0.0.1', port: 0 },
+    checkpoint: { stateDir: '/nonexistent', flushIntervalMs: 1000, deadLetterMaxBytes: 64 * 1024 * 1024 },
+    server: { enabled: false, host: '127.0.0.1', port: 0, maxConnections: 128 },
     shutdown: { gracePeriodMs: 1000 },
     log: { level: 'silent' },
   };

@@ -21,6 +21,8 @@ export interface FaultRigOptions {
   stateDir?: string;
   /** Do not start the capturer yet: call rig.startCapturer() when the scene is set. */
   deferStart?: boolean;
+  /** The capturer's file-descriptor limit (ulimit -n). */
+  fileLimit?: number;
 }
 
 export interface FaultRig {
@@ -87,7 +89,7 @@ export async function startFaultRig(t: TestContext, docker: Docker, name: string
     },
     startCapturer: () => {
       if (process !== undefined) throw new Error('the capturer is already running');
-      process = startCapturerProcess(['--config', configPath]);
+      process = startCapturerProcess(['--config', configPath], {}, options.fileLimit !== undefined ? { fileLimit: options.fileLimit } : {});
       return process;
     },
     waitHealthy: async () => {

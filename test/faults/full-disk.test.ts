@@ -16,11 +16,11 @@ import { logEntries, startFaultRig } from './fault-rig.js';
 
 const run = promisify(execFile);
 
-/** A 64 KiB tmpfs of the test's own, unmounted and removed in cleanup; undefined when skipped. */
+/** A 64 KiB tmpfs of the test's own (0700: a state dir others may write to is refused), unmounted and removed in cleanup; undefined when skipped. */
 async function tinyDisk(t: TestContext): Promise<string | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'lc-full-disk-'));
   try {
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir]);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     const why = `cannot mount a tmpfs for the full-disk test (needs root or CAP_SYS_ADMIN): ${error instanceof Error ? error.message : String(error)}`;

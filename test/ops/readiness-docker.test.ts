@@ -41,7 +41,7 @@ void describe('operations surface on a live capture (private daemon)', () => {
       under = await startEngine(captureConfig(runId, { rotationIntervalMs: 300 }, daemon.host));
       const { engine, metrics } = under;
       server = await startHttpServer({
-        config: { enabled: true, host: '127.0.0.1', port: 0 },
+        config: { enabled: true, host: '127.0.0.1', port: 0, maxConnections: 128 },
         registry: metrics,
         logger: silentLogger(),
         readinessWindowMs: 1_000,

@@ -1,7 +1,7 @@
 // 400: the batch is refused as a whole. It goes to <state_dir>/dead-letter.ndjson, is counted,
 // and the positions move on past it; it is never retried forever nor dropped silently.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
@@ -39,7 +39,9 @@ void describe('400 from the receiver', () => {
         assert.equal(entry.record.container_id, c.id);
         assert.equal(entry.record.timestamp, capturedLine(c, n).line.timestamp);
       });
+      assert.equal((await stat(join(stateDir, 'dead-letter.ndjson'))).mode & 0o777, 0o600, 'only we may read whole log lines');
       assert.equal(await metricValue(shipper.metrics, 'log_capturer_dead_letter_events_total'), 10);
+      assert.equal(await metricValue(shipper.metrics, 'log_capturer_dead_letter_dropped_events_total', { reason: 'rotated' }), 0, 'nothing dropped within the bound');
       assert.equal(shipper.pipeline.status().deadLetterEvents, 10);
       assert.equal(await metricValue(shipper.metrics, 'log_capturer_events_sent_total'), 10, 'dead letters are not counted as sent');
     } finally {

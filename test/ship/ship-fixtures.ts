@@ -36,8 +36,8 @@ export function testConfig(stateDir: string, overrides: { sink?: DeepPartial<Cap
       headers: { ...(sink.headers as Record<string, string> | undefined) },
     },
     buffer: { maxBytes: 8 * 1024 * 1024, resumeBytes: 4 * 1024 * 1024, ...overrides.buffer },
-    checkpoint: { stateDir, flushIntervalMs: 1000 },
-    server: { enabled: false, host: '127.0.0.1', port: 0 },
+    checkpoint: { stateDir, flushIntervalMs: 1000, deadLetterMaxBytes: 64 * 1024 * 1024 },
+    server: { enabled: false, host: '127.0.0.1', port: 0, maxConnections: 128 },
     shutdown: { gracePeriodMs: 5000 },
     log: { level: 'silent' },
   };

@@ -68,8 +68,15 @@ export function cpuTicks(pid: number | undefined): number {
   }
 }
 
-export function startCapturerProcess(args: string[], env: NodeJS.ProcessEnv = {}): CapturerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+export interface CapturerProcessOptions {
+  /** The process's file-descriptor limit (ulimit -n), set with util-linux prlimit, which then execs node (same pid). */
+  fileLimit?: number;
+}
+
+export function startCapturerProcess(args: string[], env: NodeJS.ProcessEnv = {}, options: CapturerProcessOptions = {}): CapturerProcess {
+  const command = [process.execPath, '--import', 'tsx', CLI, ...args];
+  if (options.fileLimit !== undefined) command.unshift('prlimit', `--nofile=${options.fileLimit}:${options.fileLimit}`);
+  const child = spawn(command[0] as string, command.slice(1), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
