@@ -227,7 +227,7 @@ function footer(order: SortOrder, showKeys: boolean): Line {
 export function frameLines(view: TopView, options: FrameOptions): Line[] {
   const width = Math.max(MIN_WIDTH, options.width);
   const header: Line[] = [titleLine(view, width), dockerLine(view), receiverLine(view), ratesLine(view), bufferLine(view, width), streamsLine(view, width), statesLine(view)];
-  if (view.problem !== undefined) header.push([span(`! ${view.problem.message} Showing the sample from ${ago(view.at, view.problem.at)}; trying again.`, 'red', true)]);
+  if (view.problem !== undefined) header.push([span(`! showing the sample from ${ago(view.at, view.problem.at)}, trying again: ${view.problem.message}`, 'red', true)]);
   header.push([]);
 
   const rows = sortRows(view.containers, options.order);
