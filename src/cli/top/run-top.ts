@@ -81,7 +81,8 @@ export async function runTop(options: TopOptions, terminal: TopTerminal): Promis
     return EXIT_RUNTIME_FAILURE;
   }
 
-  const live = !options.once && !options.json && terminal.stdout.isTTY === true;
+  // A dumb terminal cannot move the cursor back to repaint: it gets the one frame a pipe gets.
+  const live = !options.once && !options.json && terminal.stdout.isTTY === true && terminal.env.TERM !== 'dumb';
   if (!live) {
     let view: TopView;
     try {

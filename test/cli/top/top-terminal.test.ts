@@ -103,6 +103,21 @@ void describe('log-capturer top in a terminal', () => {
     }
   });
 
+  void it('TERM=dumb (no cursor movement): one frame, as to a pipe, and exit 0', async () => {
+    const capturer = await startFakeCapturer({ scenario: 'busy' });
+    const terminal = openTerminal(capturer, { TERM: 'dumb' });
+    try {
+      const { exitCode } = await afterExit(terminal);
+      assert.equal(exitCode, 0);
+      const lines = terminal.linesSince(0);
+      assert.equal(lines.filter((line) => line.startsWith('sorted by lag, slowest first')).length, 1);
+      assert.ok(!lines.some((line) => line.includes('keys:')), 'no keys: nothing reads them');
+    } finally {
+      terminal.kill();
+      await capturer.close();
+    }
+  });
+
   void it('a resized window gets frames laid out for its new width', async () => {
     const capturer = await startFakeCapturer({ scenario: 'busy' });
     const terminal = openTerminal(capturer);
