@@ -152,7 +152,11 @@ function streamsLine(view: TopView, width: number): Line {
   const s = view.streams;
   const line: Line = [label('streams')];
   if (s.open !== undefined && s.max !== undefined && s.max > 0) line.push(span(bar(s.open / s.max, barWidth(width)), 'cyan'), span(' '));
-  line.push(span(`${formatCount(s.open)} of ${formatCount(s.max)} open (max_streams) · ${formatCount(s.waiting)} waiting for a slot`));
+  line.push(span(`${formatCount(s.open)} of ${formatCount(s.max)} slots (max_streams)`));
+  // Since the pool reads by polls when more containers run than it has slots, it says how it splits.
+  if (s.following !== undefined && s.polling !== undefined) line.push(span(`: ${formatCount(s.following)} following, ${formatCount(s.polling)} polling`));
+  line.push(span(` · ${formatCount(s.waiting)} waiting`));
+  if (s.shared === true) line.push(span(' · shared: some containers are read by polls', 'yellow'));
   return line;
 }
 

@@ -31,7 +31,16 @@ export interface StatusSnapshot {
   };
   capture: {
     paused: boolean | undefined;
-    pool: { capacity: number | undefined; inUse: number | undefined; waiting: number | undefined };
+    pool: {
+      capacity: number | undefined;
+      inUse: number | undefined;
+      waiting: number | undefined;
+      /** Slots held by follow streams and by polls (capturers since the pool reads by polls when shared). */
+      following: number | undefined;
+      polling: number | undefined;
+      /** More containers run than there are slots: some are read by polls. */
+      shared: boolean | undefined;
+    };
     containers: ContainerSnapshot[];
   };
   ship: {
@@ -113,7 +122,14 @@ export function readStatus(body: unknown): StatusSnapshot {
     docker: { host: text(docker.host), ok: flag(docker.ok), lastSuccessAt: count(docker.lastSuccessAt), error: text(docker.error) },
     capture: {
       paused: flag(capture.paused),
-      pool: { capacity: count(pool.capacity), inUse: count(pool.inUse), waiting: count(pool.waiting) },
+      pool: {
+        capacity: count(pool.capacity),
+        inUse: count(pool.inUse),
+        waiting: count(pool.waiting),
+        following: count(pool.following),
+        polling: count(pool.polling),
+        shared: flag(pool.shared),
+      },
       containers,
     },
     ship: {

@@ -49,10 +49,8 @@ void describe('TopSession', () => {
     assert.equal(view.rates.bytesAcknowledged, (acknowledgedBytes(2) - acknowledgedBytes(1)) / seconds);
     const statusLines = (n: 1 | 2): number => (JSON.parse(fixtureText(`busy-${n}.status.json`)) as { capture: { containers: Array<{ name: string; lines: number }> } }).capture.containers.find((c) => c.name === 'billing-import')?.lines ?? Number.NaN;
     assert.equal(view.containers.find((c) => c.name === 'billing-import')?.linesPerSecond, (statusLines(2) - statusLines(1)) / seconds);
-    assert.deepEqual(view.states, [
-      { state: 'streaming', count: 4 }, { state: 'waiting', count: 1 }, { state: 'paused', count: 0 },
-      { state: 'backoff', count: 0 }, { state: 'stopped', count: 1 }, { state: 'unreadable', count: 1 },
-    ]);
+    const recordedStates = (JSON.parse(fixtureText('busy-2.status.json')) as { capture: { containers: Array<{ state: string }> } }).capture.containers.map((c) => c.state);
+    assert.deepEqual(view.states, ['streaming', 'waiting', 'paused', 'backoff', 'stopped', 'unreadable'].map((state) => ({ state, count: recordedStates.filter((s) => s === state).length })));
     assert.equal(view.ready, true);
   });
 

@@ -62,7 +62,7 @@ export interface TopView {
   failing: string[];
   rates: Rates;
   buffer: { bytes: number | undefined; maxBytes: number | undefined; events: number | undefined; inFlight: number | undefined; capturePaused: boolean | undefined };
-  streams: { open: number | undefined; max: number | undefined; waiting: number | undefined };
+  streams: { open: number | undefined; max: number | undefined; waiting: number | undefined; following: number | undefined; polling: number | undefined; shared: boolean | undefined };
   /** Containers per state, in CONTAINER_STATES order, then any state this version does not know. */
   states: Array<{ state: string; count: number }>;
   containers: ContainerRow[];
@@ -160,7 +160,7 @@ export class TopSession {
         inFlight: status.ship.inFlight,
         capturePaused: status.capture.paused ?? status.ship.buffer.paused,
       },
-      streams: { open: status.capture.pool.inUse, max: status.capture.pool.capacity, waiting: status.capture.pool.waiting },
+      streams: { open: status.capture.pool.inUse, max: status.capture.pool.capacity, waiting: status.capture.pool.waiting, following: status.capture.pool.following, polling: status.capture.pool.polling, shared: status.capture.pool.shared },
       states: [...counts].filter(([state, count]) => count > 0 || (CONTAINER_STATES as readonly string[]).includes(state)).map(([state, count]) => ({ state, count })),
       containers,
       problem: undefined,

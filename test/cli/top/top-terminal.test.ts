@@ -132,7 +132,7 @@ void describe('log-capturer top in a terminal', () => {
         const line = title(terminal.linesSince(from));
         return line?.length === 72 ? line : undefined;
       }, 120_000);
-      assert.match(narrow, /^log-capturer 0\.1\.0 {2}up 1\ds {2}http:\/\/127\.0\.0\.1:\d+ +READY$/);
+      assert.match(narrow, /^log-capturer 0\.1\.0 {2}up \d+s {2}http:\/\/127\.0\.0\.1:\d+ +READY$/);
       const frame = terminal.linesSince(from);
       const footer = frame.filter((line) => line.startsWith('sorted by lag')).at(-1) ?? '';
       assert.equal(footer.length, 72, `the footer is cut at the new width: ${footer}`);
