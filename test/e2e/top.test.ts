@@ -10,7 +10,7 @@ import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } f
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
 
 interface StatusBody {
-  capture: { containers: Array<{ id: string; name: string; state: string; lastTimestamp: string | null }> };
+  capture: { daemon: { kind: string; version: string; api_version: string }; containers: Array<{ id: string; name: string; state: string; lastTimestamp: string | null }> };
   ship: { acknowledged: Record<string, string> };
 }
 
@@ -42,14 +42,15 @@ describe('log-capturer top', () => {
     });
     const base = `http://127.0.0.1:${port}`;
 
-    // Until the capturer itself says: busy and quiet streaming, done stopped, all of done's lines acknowledged.
-    await waitFor('the three containers in /status, done read and acknowledged', async () => {
-      const status = (await (await fetch(`${base}/status`)).json()) as StatusBody;
-      const byName = new Map(status.capture.containers.map((c) => [c.name, c]));
+    // Until the capturer itself says: the daemon identified, busy and quiet streaming, done stopped,
+    // all of done's lines acknowledged.
+    const status = await waitFor('the daemon and the three containers in /status, done read and acknowledged', async () => {
+      const body = (await (await fetch(`${base}/status`)).json()) as StatusBody;
+      const byName = new Map(body.capture.containers.map((c) => [c.name, c]));
       const doneStatus = byName.get(`${run}-done`);
       const ready = byName.get(`${run}-busy`)?.state === 'streaming' && byName.get(`${run}-quiet`)?.state === 'streaming'
-        && doneStatus?.state === 'stopped' && doneStatus.lastTimestamp !== null && status.ship.acknowledged[doneStatus.id] === doneStatus.lastTimestamp;
-      return ready ? true : undefined;
+        && doneStatus?.state === 'stopped' && doneStatus.lastTimestamp !== null && body.ship.acknowledged[doneStatus.id] === doneStatus.lastTimestamp;
+      return ready && body.capture.daemon.kind !== 'unknown' ? body : undefined;
     }, 120_000, 200);
 
     const top = startCapturerProcess(['top', '--once', '--url', base, '--interval', '1s'], { COLUMNS: '160', LOG_CAPTURER_SERVER_STATUS_TOKEN: '' });
@@ -61,7 +62,8 @@ describe('log-capturer top', () => {
 
     const lines = frame.trimEnd().split('\n');
     assert.match(lines[0] ?? '', new RegExp(`^log-capturer 0\\.\\d+\\.\\d+ {2}up \\S+ {2}http://127\\.0\\.0\\.1:${port} +READY$`));
-    assert.ok(lines.includes(`docker     ${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}  ok`), 'the Docker host and its health');
+    const { kind, version, api_version: apiVersion } = status.capture.daemon;
+    assert.ok(lines.includes(`docker     ${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'} (${kind} ${version}, API ${apiVersion})  ok`), 'the Docker host, which daemon it is, and its health');
     assert.match(frame, new RegExp(`^receiver {3}vector ${receiver.url.replace(/[./]/g, '\\$&')} {2}ok · last accepted \\S+ ago$`, 'm'));
     assert.match(frame, /^containers 3: 2 streaming · 1 stopped$/m);
 

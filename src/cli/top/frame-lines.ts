@@ -97,7 +97,7 @@ export function errorText(error: string): string {
 
 function dockerLine(view: TopView): Line {
   const d = view.docker;
-  const line: Line = [label('docker'), span(d.host ?? UNKNOWN), span(GAP)];
+  const line: Line = [label('docker'), span(d.host ?? UNKNOWN), span(d.daemon === undefined ? GAP : ` (${d.daemon})${GAP}`)];
   if (d.answering !== false) {
     line.push(health(d.healthy ?? d.answering));
     return line;

@@ -33,7 +33,11 @@ void describe('readStatus', () => {
     assert.equal(status.version, '0.1.0');
     assert.equal(status.docker.ok, true);
     assert.match(status.docker.host ?? '', /^unix:\/\//);
-    assert.equal(status.capture.pool.capacity, 4);
+    assert.equal(status.docker.kind, 'docker');
+    assert.match(status.docker.version ?? '', /^\d+\.\d+/);
+    assert.match(status.docker.apiVersion ?? '', /^1\.\d+$/);
+    assert.equal(status.capture.pool.capacity, 8);
+    assert.equal(typeof status.capture.pool.following, 'number');
     assert.deepEqual(status.capture.containers.map((c) => c.name).sort(), ['api', 'billing-import', 'cache-warmer', 'cron', 'legacy-syslog', 'migrate-db', 'web-frontend']);
     const unreadable = status.capture.containers.find((c) => c.name === 'legacy-syslog');
     assert.equal(unreadable?.state, 'unreadable');

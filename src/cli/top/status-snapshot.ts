@@ -28,6 +28,10 @@ export interface StatusSnapshot {
     /** Epoch ms of the daemon's last answer; 0 = never. */
     lastSuccessAt: number | undefined;
     error: string | undefined;
+    /** Which daemon answers (/status capture.daemon): `docker`, `podman` or `unknown`, its version and API version. */
+    kind: string | undefined;
+    version: string | undefined;
+    apiVersion: string | undefined;
   };
   capture: {
     paused: boolean | undefined;
@@ -102,6 +106,7 @@ export function readStatus(body: unknown): StatusSnapshot {
   const root = object(body);
   const docker = object(root.docker);
   const capture = object(root.capture);
+  const daemon = object(capture.daemon);
   const pool = object(capture.pool);
   const ship = object(root.ship);
   const sink = object(ship.sink);
@@ -119,7 +124,15 @@ export function readStatus(body: unknown): StatusSnapshot {
   return {
     version: text(root.version),
     uptimeSeconds: count(root.uptime_seconds),
-    docker: { host: text(docker.host), ok: flag(docker.ok), lastSuccessAt: count(docker.lastSuccessAt), error: text(docker.error) },
+    docker: {
+      host: text(docker.host),
+      ok: flag(docker.ok),
+      lastSuccessAt: count(docker.lastSuccessAt),
+      error: text(docker.error),
+      kind: text(daemon.kind),
+      version: text(daemon.version),
+      apiVersion: text(daemon.api_version),
+    },
     capture: {
       paused: flag(capture.paused),
       pool: {

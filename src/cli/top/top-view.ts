@@ -54,7 +54,15 @@ export interface TopView {
   at: number;
   version: string | undefined;
   uptimeSeconds: number | undefined;
-  docker: { host: string | undefined; healthy: boolean | undefined; answering: boolean | undefined; lastAnsweredAt: number | undefined; error: string | undefined };
+  docker: {
+    host: string | undefined;
+    /** `docker 20.10.24, API 1.41`, `podman 4.3.1, API 1.41`; undefined until the daemon was identified. */
+    daemon: string | undefined;
+    healthy: boolean | undefined;
+    answering: boolean | undefined;
+    lastAnsweredAt: number | undefined;
+    error: string | undefined;
+  };
   receiver: { kind: string | undefined; url: string | undefined; healthy: boolean | undefined; state: string | undefined; lastAcceptedAt: number | undefined; lastError: string | undefined };
   /** All of docker, sink, checkpoint and server healthy, as /readyz decides; undefined when /metrics did not say. */
   ready: boolean | undefined;
@@ -68,6 +76,13 @@ export interface TopView {
   containers: ContainerRow[];
   /** Set when the latest attempt (at epoch ms `at`) failed: the view then shows the last sample that arrived. */
   problem: { message: string; at: number } | undefined;
+}
+
+function daemonText(kind: string | undefined, version: string | undefined, apiVersion: string | undefined): string | undefined {
+  if (kind === undefined || kind === '' || kind === 'unknown') return undefined;
+  const parts = [version !== undefined && version !== '' ? `${kind} ${version}` : kind];
+  if (apiVersion !== undefined && apiVersion !== '') parts.push(`API ${apiVersion}`);
+  return parts.join(', ');
 }
 
 function rate(now: number | undefined, before: number | undefined, seconds: number): number | undefined {
@@ -136,7 +151,14 @@ export class TopSession {
       at: sample.at,
       version: status.version,
       uptimeSeconds: status.uptimeSeconds,
-      docker: { host: status.docker.host, healthy: health.docker, answering: status.docker.ok, lastAnsweredAt: status.docker.lastSuccessAt, error: status.docker.error },
+      docker: {
+        host: status.docker.host,
+        daemon: daemonText(status.docker.kind, status.docker.version, status.docker.apiVersion),
+        healthy: health.docker,
+        answering: status.docker.ok,
+        lastAnsweredAt: status.docker.lastSuccessAt,
+        error: status.docker.error,
+      },
       receiver: {
         kind: status.ship.sink.kind,
         url: status.ship.sink.url,

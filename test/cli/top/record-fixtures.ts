@@ -4,9 +4,9 @@
 //   unset DOCKER_HOST; eval "$(bash test/support/docker-daemon.sh start /tmp/lc-dockerd-top)"
 //   node --import tsx test/cli/top/record-fixtures.ts
 // It writes fixtures/<scenario>-{1,2}.status.json, -{1,2}.metrics.txt and <scenario>.json (when
-// each sample was taken): `busy` (a backlog being caught up behind a slow receiver, a waiting
-// container, a stopped and an unreadable one) and `receiver-down` (the same, 35 s after the
-// receiver stopped accepting connections: sink retrying and not ready).
+// each sample was taken): `busy` (a backlog being caught up behind a slow receiver, a stopped
+// and an unreadable container) and `receiver-down` (the same, 35 s after the receiver stopped
+// accepting connections: sink retrying and not ready).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ receiver.delayReplies(50);
 
 const port = await freePort();
 const capturer = startCapturerProcess(['--config', writeConfig({
-  capture: { max_streams: 4, rotation_interval: '2s' },
+  capture: { max_streams: 8, rotation_interval: '2s' },
   filters: { include_labels: [`${RUN_LABEL}=true`] },
   sink: { type: 'vector', url: receiver.url, batch: { linger: '100ms', max_events: 1000 }, retry: { max_backoff: '2s' } },
   checkpoint: { state_dir: stateDir },

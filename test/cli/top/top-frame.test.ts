@@ -22,67 +22,67 @@ function frame(view: TopView, options: FrameOptions): string {
 }
 
 const BUSY = `
-log-capturer 0.1.0  up 19s  http://127.0.0.1:8001                                              READY
-docker     unix:///tmp/lc-dockerd-top/docker.sock  ok
-receiver   vector http://127.0.0.1:39619/  ok · last accepted 161ms ago
-in         16,969 lines/s · 1.62 MiB/s   acknowledged 7,874 lines/s · 3.43 MiB/s
-buffer     █████░░░░░░░░░░░░░░░  24%  15.3 MiB of 64.0 MiB · 35,165 events · 1 request in flight
-streams    ████████████████████ 4 of 4 slots (max_streams): 3 following, 1 polling · 6 waiting · sh…
-containers 7: 5 waiting · 1 stopped · 1 unreadable
+log-capturer 0.1.0  up 13s  http://127.0.0.1:8001                                              READY
+docker     unix:///tmp/lc-dockerd-top/docker.sock (docker 20.10.24+dfsg1, API 1.41)  ok
+receiver   vector http://127.0.0.1:39601/  ok · last accepted 78ms ago
+in         15,718 lines/s · 1.50 MiB/s   acknowledged 7,612 lines/s · 3.31 MiB/s
+buffer     █████░░░░░░░░░░░░░░░  27%  17.4 MiB of 64.0 MiB · 40,104 events · 1 request in flight
+streams    █████████████░░░░░░░ 5 of 8 slots (max_streams): 5 following, 0 polling · 0 waiting
+containers 7: 5 streaming · 1 stopped · 1 unreadable
 
 NAME            STATE        LINES/S      LAG  LAG TREND   CATCH-UP      LAST ERROR
-billing-import  waiting       17,213      37s  ██          2% ~37s
-api             waiting            0       0s  ▁▁
-cache-warmer    waiting            0       0s  ▁▁
-cron            waiting            0       0s  ▁▁
+billing-import  streaming     15,651      29s  ██          2% ~36s
+cron            streaming        0.9    935ms  ▁▂
+api             streaming         19    247ms  ▁▁
+web-frontend    streaming         46    177ms  ▁▁
+cache-warmer    streaming          0       0s  ▁▁
 migrate-db      stopped            0       0s  ▁▁
-web-frontend    waiting            0       0s  ▁▁
 legacy-syslog   unreadable         0        -                            read the logs…pport reading
 sorted by lag, slowest first
 `.slice(1, -1);
 
 const RECEIVER_DOWN = `
-log-capturer 0.1.0  up 55s  http://127.0.0.1:8001                                    NOT READY: sink
-docker     unix:///tmp/lc-dockerd-top/docker.sock  ok
-receiver   vector http://127.0.0.1:39619/  DOWN, retrying · last accepted 36s ago · connection erro…
-in         70 lines/s · 212 KiB/s        acknowledged 0 lines/s · 0 B/s
-buffer     ███████████████░░░░░  76%  48.9 MiB of 64.0 MiB · 112,369 events · 3 requests in flight
-streams    ███████████████░░░░░ 3 of 4 slots (max_streams): 3 following, 0 polling · 1 waiting · sh…
-containers 7: 3 streaming · 2 waiting · 1 stopped · 1 unreadable
+log-capturer 0.1.0  up 49s  http://127.0.0.1:8001                                    NOT READY: sink
+docker     unix:///tmp/lc-dockerd-top/docker.sock (docker 20.10.24+dfsg1, API 1.41)  ok
+receiver   vector http://127.0.0.1:39601/  DOWN, retrying · last accepted 36s ago · connection erro…
+in         72 lines/s · 7.73 KiB/s       acknowledged 0 lines/s · 0 B/s
+buffer     ███████████████░░░░░  74%  47.4 MiB of 64.0 MiB · 109,238 events · 2 requests in flight
+streams    █████████████░░░░░░░ 5 of 8 slots (max_streams): 5 following, 0 polling · 0 waiting
+containers 7: 5 streaming · 1 stopped · 1 unreadable
 
 NAME            STATE        LINES/S      LAG  LAG TREND   LAST ERROR
-billing-import  waiting          4.8    1m13s  ██
-web-frontend    streaming         47      43s  ██
-cron            streaming          0      42s  ██
-api             streaming         17      39s  ██
-cache-warmer    waiting            0       0s  ▁▁
+billing-import  streaming        4.8    1m05s  ██
+cron            streaming        1.0      37s  ██
+api             streaming         19      36s  ██
+web-frontend    streaming         47      36s  ██
+cache-warmer    streaming          0       0s  ▁▁
 migrate-db      stopped            0       0s  ▁▁
 legacy-syslog   unreadable         0        -              read the logs of con… not support reading
 sorted by lag, slowest first
 `.slice(1, -1);
 
 const BUSY_NARROW_BY_NAME = `
-log-capturer 0.1.0  up 19s  http://127.0.0.1:8001                  READY
-docker     unix:///tmp/lc-dockerd-top/docker.sock  ok
-receiver   vector http://127.0.0.1:39619/  ok · last accepted 161ms ago
-in         16,969 lines/s · 1.62 MiB/s   acknowledged 7,874 lines/s · 3…
-buffer     ██░░░░░░░░  24%  15.3 MiB of 64.0 MiB · 35,165 events · 1 re…
-streams    ██████████ 4 of 4 slots (max_streams): 3 following, 1 polling
-containers 7: 5 waiting · 1 stopped · 1 unreadable
+log-capturer 0.1.0  up 13s  http://127.0.0.1:8001                  READY
+docker     unix:///tmp/lc-dockerd-top/docker.sock (docker 20.10.24+dfsg…
+receiver   vector http://127.0.0.1:39601/  ok · last accepted 78ms ago
+in         15,718 lines/s · 1.50 MiB/s   acknowledged 7,612 lines/s · 3…
+buffer     ███░░░░░░░  27%  17.4 MiB of 64.0 MiB · 40,104 events · 1 re…
+streams    ██████░░░░ 5 of 8 slots (max_streams): 5 following, 0 polling
+containers 7: 5 streaming · 1 stopped · 1 unreadable
 
 NAME           STATE        LINES/S      LAG  LAG TREND   CATCH-UP
-api            waiting            0       0s  ▁▁
-billing-impo…  waiting       17,213      37s  ██          2% ~37s
-cache-warmer   waiting            0       0s  ▁▁
-cron           waiting            0       0s  ▁▁
+api            streaming         19    247ms  ▁▁
+billing-impo…  streaming     15,651      29s  ██          2% ~36s
+cache-warmer   streaming          0       0s  ▁▁
+cron           streaming        0.9    935ms  ▁▂
 legacy-syslog  unreadable         0        -
 migrate-db     stopped            0       0s  ▁▁
-web-frontend   waiting            0       0s  ▁▁
+web-frontend   streaming         46    177ms  ▁▁
 sorted by name
 `.slice(1, -1);
 
 void describe('top frames from recorded samples', () => {
-  void it('a backlog being caught up behind a slow receiver, a waiting, a stopped and an unreadable container (100 columns)', () => {
+  void it('a backlog being caught up behind a slow receiver, a stopped and an unreadable container (100 columns)', () => {
     assert.equal(frame(viewOf('busy'), { width: 100, order: { key: 'lag', reversed: false } }), BUSY);
   });
 
@@ -112,6 +112,14 @@ void describe('top frames from recorded samples', () => {
     assert.match(text, /^NAME .*\nbilling-import /m, 'the slowest row first');
     assert.match(text, /^… 5 more containers \(make the terminal taller to see them\)$/m);
     assert.doesNotMatch(text, /legacy-syslog/);
+  });
+
+  void it('a shared pool (more containers run than max_streams) says that some are read by polls', () => {
+    const view = viewOf('busy');
+    const shared = { ...view, streams: { open: 4, max: 4, waiting: 2, following: 3, polling: 1, shared: true } };
+    assert.match(frame(shared, { width: 160, order: { key: 'lag', reversed: false } }), /^streams {4}█{20} 4 of 4 slots \(max_streams\): 3 following, 1 polling · 2 waiting · shared: some containers are read by polls$/m);
+    const older = { ...view, streams: { open: 2, max: 100, waiting: 0, following: undefined, polling: undefined, shared: undefined } };
+    assert.match(frame(older, { width: 160, order: { key: 'lag', reversed: false } }), /^streams {4}░{20} 2 of 100 slots \(max_streams\) · 0 waiting$/m, 'a capturer without the follow/poll split');
   });
 
   void it('a failed sample is said above the table; the last data stays', () => {
