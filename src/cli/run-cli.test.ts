@@ -9,12 +9,14 @@ import { UnsafeStateDirError } from '../ship/state-dir.js';
 import { silentLogger } from '../utils/logger.js';
 import type { CliIo } from './run-cli.js';
 import { runCli } from './run-cli.js';
+import type { TopOptions } from './top/top-options.js';
 
 interface FakeProcess {
   io: CliIo;
   stdout: string[];
   stderr: string[];
   ran: CapturerConfig[];
+  top: TopOptions[];
   loggerLevels: string[];
 }
 
@@ -23,6 +25,7 @@ function fakeProcess(runCapturer: (config: CapturerConfig) => Promise<number> = 
     stdout: [],
     stderr: [],
     ran: [],
+    top: [],
     loggerLevels: [],
     io: {
       stdout: (text) => fake.stdout.push(text),
@@ -35,6 +38,10 @@ function fakeProcess(runCapturer: (config: CapturerConfig) => Promise<number> = 
       runCapturer: (config) => {
         fake.ran.push(config);
         return runCapturer(config);
+      },
+      runTop: (options) => {
+        fake.top.push(options);
+        return Promise.resolve(0);
       },
     },
   };
@@ -179,5 +186,21 @@ void describe('runCli', () => {
     const version = fakeProcess();
     assert.equal(await runCli(['--version'], version.io), 0);
     assert.match(version.stdout.join(''), /^\d+\.\d+\.\d+/);
+  });
+
+  void it('top hands its checked options on and exits with its code; a bad option is a usage error', async () => {
+    const fake = fakeProcess();
+    assert.equal(await runCli(['top', '--url', '127.0.0.1:9000', '--interval', '2s', '--sort', 'rate', '--json'], fake.io), 0);
+    assert.equal(fake.top.length, 1);
+    assert.equal(fake.top[0]?.url.href, 'http://127.0.0.1:9000/');
+    assert.deepEqual([fake.top[0]?.intervalMs, fake.top[0]?.order.key, fake.top[0]?.json], [2000, 'rate', true]);
+    assert.equal(fake.ran.length, 0, 'top does not start a capturer');
+    const bad = fakeProcess();
+    assert.equal(await runCli(['top', '--interval', 'soon'], bad.io), 2);
+    assert.deepEqual(bad.top, []);
+    assert.match(bad.stderr.join(''), /^log-capturer top: --interval: /);
+    const help = fakeProcess();
+    assert.equal(await runCli(['top', '--help'], help.io), 0);
+    assert.match(help.stdout.join(''), /LOG_CAPTURER_SERVER_STATUS_TOKEN/);
   });
 });

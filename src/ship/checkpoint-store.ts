@@ -172,6 +172,13 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
     return this.entries.size;
   }
 
+  /** Container id -> Docker timestamp of its newest acknowledged line (for /status: how far delivery has got). */
+  acknowledgedTimestamps(): Record<string, string> {
+    const timestamps: Record<string, string> = {};
+    for (const [id, entry] of this.entries) timestamps[id] = entry.last_timestamp;
+    return timestamps;
+  }
+
   private async writeIfDirty(): Promise<void> {
     // After a failed write, retry even if nothing new was committed: the file is stale.
     if (!this.dirty && !this.failing) return;

@@ -10,6 +10,7 @@ class ManualSink implements Sink {
   readonly displayUrl = 'http://manual/';
   readonly open: Array<{ names: Set<string>; lines: string[]; settle: (outcome: SendOutcome) => void }> = [];
   readonly delivered: string[] = [];
+  deliveredBytes = 0;
   maxConcurrent = 0;
 
   send(body: Buffer): Promise<SendOutcome> {
@@ -20,7 +21,10 @@ class ManualSink implements Sink {
         lines: records.map((r) => r.message),
         settle: (outcome: SendOutcome) => {
           this.open.splice(this.open.indexOf(request), 1);
-          if (outcome.kind === 'delivered') this.delivered.push(...request.lines);
+          if (outcome.kind === 'delivered') {
+            this.delivered.push(...request.lines);
+            this.deliveredBytes += body.length;
+          }
           resolve(outcome);
         },
       };
@@ -66,6 +70,8 @@ void describe('DeliveryPipeline', () => {
       assert.deepEqual(sink.delivered.filter((l) => l.startsWith('pa')), Array.from({ length: 10 }, (_, i) => `pa ${i}`));
       assert.deepEqual(shipper.checkpoints.get(a.id), capturedLine(a, 9).position);
       assert.ok(sink.maxConcurrent <= 3);
+      // The failed attempt is not counted: only what the receiver acknowledged.
+      assert.equal(shipper.pipeline.status().acknowledgedBytes, sink.deliveredBytes);
     } finally {
       await shipper.close();
     }

@@ -91,6 +91,8 @@ export interface DeliveryStatus {
   buffer: { bytes: number; maxBytes: number; events: number; paused: boolean };
   inFlight: number;
   deadLetterEvents: number;
+  /** Encoded bytes of the records the receiver acknowledged since start (for `log-capturer top`'s bytes/s). */
+  acknowledgedBytes: number;
 }
 
 export interface DeliveryPipelineOptions {
@@ -143,6 +145,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   private configError: string | undefined;
   private lastSuccessAt = 0;
   private deadLetterCount = 0;
+  private acknowledgedBytes = 0;
 
   constructor(options: DeliveryPipelineOptions) {
     super();
@@ -263,6 +266,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
       buffer: { bytes: this.bufferedBytes, maxBytes: this.config.buffer.maxBytes, events: this.bufferedEvents, paused: this.full },
       inFlight: this.inFlight,
       deadLetterEvents: this.deadLetterCount,
+      acknowledgedBytes: this.acknowledgedBytes,
     };
   }
 
@@ -390,6 +394,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
       if (this.stopped && outcome.kind !== 'delivered') return;
       switch (outcome.kind) {
         case 'delivered':
+          this.acknowledgedBytes += body.length;
           this.onDelivered(records);
           return;
         case 'too-large':
