@@ -13,11 +13,13 @@ void describe('TailWindowPlanner', () => {
     assert.deepEqual(new TailWindowPlanner(() => false, () => false).plan(at, 0), { kind: 'all' }, 'the daemon\'s since is not trusted: the whole log, filtered here');
   });
 
-  void it('sizes the window by what the container wrote since the last read (its rate in log time)', () => {
+  void it('sizes the window by what the container wrote since the last read (its rate in log time), within a cap', () => {
     const planner = new TailWindowPlanner(() => true);
-    // 2,000 lines spanning 10 s of log time: 0.2 lines/ms; read 5 s ago.
+    // 2,000 lines spanning 10 s of log time: 0.2 lines/ms; read 0.1 s ago: 20 more lines.
     planner.learn({ verdict: undefined, tail: undefined, lines: 2000, logSpanMs: 10_000, now: 100_000 });
-    assert.deepEqual(planner.plan(at, 105_000), { kind: 'tail', tail: Math.ceil(2 * (40 + 0.2 * 5000)) + MIN_TAIL });
+    assert.deepEqual(planner.plan(at, 100_100), { kind: 'tail', tail: Math.ceil(2 * (40 + 0.2 * 100)) + MIN_TAIL });
+    // Read 1 h ago: the guess (720,000 lines) is capped at 4 windows' worth; widening finds the rest.
+    assert.deepEqual(planner.plan(at, 100_000 + 3_600_000), { kind: 'tail', tail: 2 * (40 + 4 * (40 + MIN_TAIL)) + MIN_TAIL });
   });
 
   void it('widens by WIDEN up to MAX_TAIL, then falls back', () => {
