@@ -5,6 +5,7 @@
 import type { CapturerConfig } from '../config/capturer-config.js';
 import type { ContainerInfo } from '../docker/container-info.js';
 import type { ContainerSummary, DockerApi } from '../docker/docker-api.js';
+import { probeContainersDir } from '../docker/json-file/log-location.js';
 import type { BackoffOptions } from '../utils/backoff.js';
 import type { Logger } from '../utils/logger.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
@@ -56,6 +57,8 @@ export class CaptureEngine {
   private paused = false;
   private watchedCount = 0;
   private daemon: DaemonProfile = UNKNOWN_DAEMON;
+  /** docker.containers_dir as found at start (undefined: unset, or not looked at yet). */
+  private containersDir: { path: string; readable: boolean; error?: string } | undefined;
   private readonly docker: DockerApi;
   /** While the pool is shared: asks quiet followers to give their slots to waiting containers. */
   private slotTimer: NodeJS.Timeout | undefined;
@@ -84,6 +87,11 @@ export class CaptureEngine {
       capture: deps.config.capture,
       backoff: deps.backoff ?? DEFAULT_BACKOFF,
       daemon: () => this.daemon,
+      fileRoute: () => {
+        const dir = this.containersDir;
+        if (dir === undefined || !dir.readable || this.config.capture.route === 'api') return undefined;
+        return { containersDir: dir.path, explain: this.config.capture.route === 'file' };
+      },
       isPaused: () => this.paused,
       onBackpressure: () => this.pause(),
       onStateChange: (task, from, to) => this.countWatched(task, from, to),
@@ -99,6 +107,7 @@ export class CaptureEngine {
     this.startedAtMs = Date.now();
     this.consumer.on('drain', this.onDrain);
     await this.detectDaemon();
+    await this.detectContainersDir();
     const listener: DiscoveryListener = {
       isTracked: (id) => this.tasks.has(id),
       listed: (summary, periodic) => this.listed(summary, periodic),
@@ -146,6 +155,7 @@ export class CaptureEngine {
       daemon: { kind: this.daemon.kind, version: this.daemon.version, api_version: this.daemon.apiVersion },
       paused: this.paused,
       pool: { capacity: this.pool.capacity, inUse: this.pool.inUse, waiting: this.pool.waiting, following: this.pool.following, polling: this.pool.polling, shared: this.pool.shared },
+      containersDir: this.containersDir === undefined ? null : { ...this.containersDir },
       containers,
     };
   }
@@ -162,6 +172,15 @@ export class CaptureEngine {
     } catch {
       this.daemon = UNKNOWN_DAEMON;
     }
+  }
+
+  /** docker.containers_dir is looked at once, at start: readable or not is logged once and shown in /status. */
+  private async detectContainersDir(): Promise<void> {
+    const path = this.config.docker.containersDir;
+    if (path === undefined) return;
+    const probe = await probeContainersDir(path);
+    this.containersDir = probe.readable ? { path, readable: true } : { path, readable: false, error: `${probe.error.code}: ${probe.error.message}` };
+    this.telemetry.containersDirDetected(path, probe.readable, probe.readable ? undefined : probe.error, this.config.capture.route);
   }
 
   // ---- backpressure ----------------------------------------------------------------------

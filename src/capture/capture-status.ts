@@ -12,6 +12,9 @@ import type { Position } from './position.js';
  */
 export type ContainerCaptureState = 'streaming' | 'waiting' | 'paused' | 'stopped' | 'unreadable' | 'backoff';
 
+/** How a container's log is read: the Docker log API, or its json-file log from docker.containers_dir. */
+export type CaptureRoute = 'api' | 'file';
+
 export interface ContainerCaptureStatus {
   id: string;
   name: string;
@@ -24,6 +27,9 @@ export interface ContainerCaptureStatus {
   rotations: number;
   lines: number;
   bytes: number;
+  route: CaptureRoute;
+  /** Why the file route is not used for it, when it was expected to be (code: message). */
+  fileRouteError?: string;
   lastError?: string;
 }
 
@@ -41,5 +47,10 @@ export interface CaptureStatus {
     /** More containers run than there are slots: some are read by polls. */
     shared: boolean;
   };
+  /**
+   * docker.containers_dir as detected at start (null when unset): readable means containers that
+   * log to json-file are read from their files (unless capture.route is api).
+   */
+  containersDir: { path: string; readable: boolean; error?: string } | null;
   containers: ContainerCaptureStatus[];
 }

@@ -38,9 +38,15 @@ export class CaptureTelemetry {
   private readonly tailWidened: Counter;
   private readonly tailFallbacks: Counter<'reason'>;
   private readonly rotatedAway: Counter;
+  private readonly routeLines: Counter<'route'>;
+  private readonly routeFallbacks: Counter<'reason'>;
+  private readonly fileWarnings: Counter;
   /** Per-stream children, resolved once: the hot path must not hash labels. */
   readonly stdoutLines: CounterChild;
   readonly stderrLines: CounterChild;
+  /** Lines by the route that read them (added per chunk or read, like the two above). */
+  readonly apiRouteLines: CounterChild;
+  readonly fileRouteLines: CounterChild;
   private readonly daemonErrorLogged = new Map<string, { at: number; suppressed: number }>();
 
   constructor(registry: MetricsRegistry, private readonly logger: Logger, private readonly now: () => number = Date.now) {
@@ -64,6 +70,13 @@ export class CaptureTelemetry {
     this.tailWidened = new Counter({ name: 'log_capturer_tail_window_widened_total', help: 'Tail windows that did not reach back to the position and were asked for again, wider.', registers });
     this.tailFallbacks = new Counter({ name: 'log_capturer_tail_window_fallbacks_total', help: 'Streams opened by since alone instead of a tail window: small_log (the whole log is small), too_large (the window would be too large).', labelNames: ['reason'] as const, registers });
     this.rotatedAway = new Counter({ name: 'log_capturer_positions_rotated_away_total', help: 'Reopenings whose position was partly gone: the daemon had rotated the log files away before they were read again (lines it deleted unread are lost to its rotation).', registers });
+    this.routeLines = new Counter({ name: 'log_capturer_lines_by_route_total', help: 'Complete log lines read, by route: api (the Docker log API) or file (the json-file log read from docker.containers_dir).', labelNames: ['route'] as const, registers });
+    this.routeFallbacks = new Counter({ name: 'log_capturer_file_route_fallbacks_total', help: 'Containers the file route could not read (or stopped reading), read through the API from the same position instead, by reason (the JsonFileError code).', labelNames: ['reason'] as const, registers });
+    this.fileWarnings = new Counter({ name: 'log_capturer_file_route_warnings_total', help: 'Things the file route logged that lose nothing by themselves: no fs.watch (polling), a damaged entry skipped, a file truncated in place.', registers });
+    this.apiRouteLines = this.routeLines.labels('api');
+    this.fileRouteLines = this.routeLines.labels('file');
+    this.apiRouteLines.inc(0);
+    this.fileRouteLines.inc(0);
     for (const kind of REOPEN_KINDS) this.reopens.inc({ kind }, 0);
     for (const reason of ['small_log', 'too_large'] as const) this.tailFallbacks.inc({ reason }, 0);
     // Known label values start at 0, so a series exists (and rate() works) before the first line.
@@ -121,6 +134,32 @@ export class CaptureTelemetry {
 
   tailFallback(reason: 'small_log' | 'too_large'): void {
     this.tailFallbacks.inc({ reason });
+  }
+
+  // ---- the file route --------------------------------------------------------------------
+
+  /** docker.containers_dir was looked at once at start: whether the file route can be used. */
+  containersDirDetected(path: string, readable: boolean, error: Error | undefined, route: string): void {
+    if (readable) {
+      this.logger.info({ containers_dir: path, route }, route === 'api' ? 'capture: docker.containers_dir is readable, but capture.route is api: every log is read through the API' : 'capture: docker.containers_dir is readable: json-file logs are read from their files');
+    } else {
+      this.logger.warn({ containers_dir: path, code: (error as { code?: unknown } | undefined)?.code, err: error }, `capture: docker.containers_dir ${path} cannot be read (${error?.message ?? 'unknown reason'}): every log is read through the API`);
+    }
+  }
+
+  /** This container is read through the API (from the same position) because the file route cannot read it. */
+  fileRouteFallback(container: ContainerInfo, path: string | undefined, error: Error & { code?: string }): void {
+    this.routeFallbacks.inc({ reason: error.code ?? 'unknown' });
+    this.logger.warn(
+      { container_id: container.id, container_name: container.name, path, code: error.code, reason: error.message },
+      `capture: cannot read ${path ?? 'the json-file log'} (${error.code ?? 'error'}: ${error.message}); reading container ${container.name} through the API from the same position`,
+    );
+  }
+
+  /** The file route said something that loses nothing by itself. */
+  fileWarning(container: ContainerInfo, path: string, message: string): void {
+    this.fileWarnings.inc();
+    this.logger.warn({ container_id: container.id, container_name: container.name, path }, `capture: file route: ${message}`);
   }
 
   // ---- the engine ------------------------------------------------------------------------

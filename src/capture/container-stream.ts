@@ -214,6 +214,9 @@ export class ContainerStream {
     return this.opened && !this.finished;
   }
 
+  /** The container stopped: the daemon ends a follow stream by itself. */
+  containerStopped(): void {}
+
   /** Closes at once; resolves when the response and its socket are fully gone. */
   close(): Promise<StreamOutcome> {
     if (!this.closing && !this.finished) {
@@ -269,6 +272,7 @@ export class ContainerStream {
   private countLines(): void {
     if (this.uncountedStdout > 0) this.options.telemetry.stdoutLines.inc(this.uncountedStdout);
     if (this.uncountedStderr > 0) this.options.telemetry.stderrLines.inc(this.uncountedStderr);
+    if (this.uncountedStdout + this.uncountedStderr > 0) this.options.telemetry.apiRouteLines.inc(this.uncountedStdout + this.uncountedStderr);
     this.uncountedStdout = 0;
     this.uncountedStderr = 0;
   }

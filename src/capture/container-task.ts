@@ -17,16 +17,28 @@
 // follow, so its lines still arrive within about that interval; when a poll finds lines, the
 // task queues for a follow slot, and a follower that stays quiet while others queue gives its
 // slot back.
+//
+// Route: each read goes through the Docker log API (ContainerStream) or, when the engine found
+// docker.containers_dir readable and the container logs to json-file, straight from its log file
+// (FileContainerStream). Both hand on the same lines with positions either route can resume
+// from, so when the file route cannot go on (the file is unreadable, or was rotated away and
+// deleted or compressed before we got to it) the task logs why once and reads on through the API
+// from the position reached: nothing lost, nothing repeated. It stays on the API for the rest of
+// its life (a restart of the capturer tries the file again).
 import type { CaptureConfig } from '../config/capturer-config.js';
 import type { ContainerInfo } from '../docker/container-info.js';
 import type { DockerApi } from '../docker/docker-api.js';
 import { isNoSuchContainer, isUnreadableLogDriver } from '../docker/docker-error.js';
+import { JsonFileError } from '../docker/json-file/json-file-error.js';
+import { jsonLogLocation } from '../docker/json-file/log-location.js';
+import type { JsonLogLocation } from '../docker/json-file/log-location.js';
 import { Backoff } from '../utils/backoff.js';
 import type { BackoffOptions } from '../utils/backoff.js';
 import type { CaptureTelemetry, ReopenKind } from './capture-telemetry.js';
-import type { ContainerCaptureState, ContainerCaptureStatus } from './capture-status.js';
+import type { CaptureRoute, ContainerCaptureState, ContainerCaptureStatus } from './capture-status.js';
 import type { LineConsumer } from './captured-line.js';
 import { ContainerStream } from './container-stream.js';
+import { FileContainerStream, fileRouteError } from './file-container-stream.js';
 import type { StreamOutcome } from './container-stream.js';
 import { timestampMs } from './position.js';
 import type { Position } from './position.js';
@@ -47,6 +59,12 @@ export interface TaskServices {
   backoff: BackoffOptions;
   /** What the daemon can do (tail windows; follow streams across log rotation). */
   daemon(): DaemonProfile;
+  /**
+   * Where the daemon's containers directory is mounted, when the file route may be used
+   * (docker.containers_dir set and readable, capture.route not api); `explain`: say once why a
+   * container is read through the API (capture.route: file).
+   */
+  fileRoute(): { containersDir: string; explain: boolean } | undefined;
   /** Engine-wide backpressure: while true no stream is read and none is opened. */
   isPaused(): boolean;
   /** A stream's consumer said it is full. */
@@ -86,7 +104,11 @@ export class ContainerTask {
   private currentState: ContainerCaptureState = 'waiting';
   /** Position after the last line handed to the consumer by a finished stream. */
   private position: Position;
-  private stream: ContainerStream | undefined;
+  private stream: ContainerStream | FileContainerStream | undefined;
+  /** Where this container's json-file log is (null: read through the API; undefined: not decided yet). */
+  private fileLocation: JsonLogLocation | null | undefined;
+  /** Why the file route was given up for this container (it is read through the API since). */
+  private fileRouteFailure: JsonFileError | undefined;
   private slot: PoolSlot | undefined;
   private runner: Promise<void> | undefined;
   private readonly planner: TailWindowPlanner;
@@ -163,9 +185,10 @@ export class ContainerTask {
     this.start();
   }
 
-  /** die: the stream ends by itself; a task that polls reads once more and then rests. */
+  /** die: the stream ends by itself (a file read is told to end); a task that polls reads once more and then rests. */
   containerStopped(): void {
     this.containerRunning = false;
+    this.stream?.containerStopped();
     this.wake?.();
   }
 
@@ -242,8 +265,10 @@ export class ContainerTask {
       rotations: this.rotations,
       lines: this.lines + (stream?.lines ?? 0),
       bytes: this.bytes + (stream?.bytes ?? 0),
+      route: this.route,
     };
     if (this.lastError !== undefined) entry.lastError = this.lastError;
+    if (this.fileRouteFailure !== undefined) entry.fileRouteError = `${this.fileRouteFailure.code}: ${this.fileRouteFailure.message}`;
     return entry;
   }
 
@@ -257,7 +282,37 @@ export class ContainerTask {
    * follow streams repeat lines across a rotation (see DaemonProfile.followsRotation).
    */
   private get pollOnly(): boolean {
-    return !this.services.daemon().followsRotation && logRotates(this.currentInfo);
+    return !this.services.daemon().followsRotation && logRotates(this.currentInfo) && this.route === 'api';
+  }
+
+  /** The route the next read takes (the file route follows json-file's rotation itself). */
+  private get route(): CaptureRoute {
+    if (this.fileLocation === undefined) this.fileLocation = this.locateFile();
+    return this.fileLocation !== null && this.fileRouteFailure === undefined ? 'file' : 'api';
+  }
+
+  /** The container's log file under the mount, or null when it is read through the API. */
+  private locateFile(): JsonLogLocation | null {
+    const settings = this.services.fileRoute();
+    if (settings === undefined) return null;
+    const info = this.currentInfo;
+    if (info.logDriver !== 'json-file') {
+      if (settings.explain) this.giveUpFileRoute(new JsonFileError('JSON_FILE_NOT_FOUND', `the container logs to ${info.logDriver || 'an unknown driver'}, not json-file`), undefined);
+      return null;
+    }
+    try {
+      return jsonLogLocation(settings.containersDir, info.id, info.logPath);
+    } catch (error) {
+      this.giveUpFileRoute(error instanceof JsonFileError ? error : new JsonFileError('JSON_FILE_BAD_PATH', messageOf(error)), undefined);
+      return null;
+    }
+  }
+
+  /** The file route cannot read this container: said once; reads go through the API from the same position. */
+  private giveUpFileRoute(error: JsonFileError, path: string | undefined): void {
+    if (this.fileRouteFailure !== undefined) return;
+    this.fileRouteFailure = error;
+    this.services.telemetry.fileRouteFallback(this.currentInfo, path ?? error.path, error);
   }
 
   // ---- the loop -------------------------------------------------------------------------
@@ -373,6 +428,22 @@ export class ContainerTask {
    * Throws the DockerError of an open the daemon refused.
    */
   private async read(follow: boolean): Promise<StreamResult> {
+    if (this.route === 'file') {
+      const location = this.fileLocation as JsonLogLocation;
+      let result: StreamResult;
+      try {
+        result = await this.runStream(undefined, follow);
+      } catch (error) {
+        if (!(error instanceof JsonFileError)) throw error;
+        this.giveUpFileRoute(error, location.path);
+        return this.read(follow); // through the API, from the same position
+      }
+      const failure = fileRouteError(result.outcome);
+      if (failure === undefined) return result;
+      // Gave up mid-read (the lines handed on are in the position): the API takes over from there.
+      this.giveUpFileRoute(failure, location.path);
+      return { ...result, outcome: { kind: 'closed' }, rotated: false, yielded: false };
+    }
     let opening = this.planner.plan(this.position, Date.now());
     for (;;) {
       const result = await this.runStream(opening, follow);
@@ -398,19 +469,23 @@ export class ContainerTask {
     }
   }
 
-  /** Opens one stream and reads it until it is over; folds its counters and position in. */
-  private async runStream(opening: LogOpening, follow: boolean): Promise<StreamResult> {
-    const stream = new ContainerStream({
-      docker: this.services.docker,
+  /**
+   * Opens one stream (through the API with `opening`, or from the log file when it is undefined)
+   * and reads it until it is over; folds its counters and position in.
+   */
+  private async runStream(opening: LogOpening | undefined, follow: boolean): Promise<StreamResult> {
+    const common = {
       container: this.currentInfo,
       position: this.position,
-      opening,
       follow,
       consumer: this.services.consumer,
       telemetry: this.services.telemetry,
       maxLineBytes: this.services.capture.maxLineBytes,
       onBackpressure: () => this.services.onBackpressure(),
-    });
+    };
+    const stream = opening === undefined
+      ? new FileContainerStream({ ...common, location: this.fileLocation as JsonLogLocation, maxPollMs: this.services.capture.pollIntervalMs })
+      : new ContainerStream({ ...common, docker: this.services.docker, opening });
     this.stream = stream;
     const kind: ReopenKind = follow ? this.nextOpenKind : 'poll';
     const asked = performance.now();
@@ -421,7 +496,9 @@ export class ContainerTask {
       throw error;
     }
     this.streamOpenedAt = Date.now();
-    this.services.telemetry.streamRequested(kind, (performance.now() - asked) / 1000, opening.kind === 'tail' ? opening.tail : undefined);
+    this.services.telemetry.streamRequested(kind, (performance.now() - asked) / 1000, opening?.kind === 'tail' ? opening.tail : undefined);
+    // A file has no end of its own: a stopped container's is read to its end and the read ends.
+    if (follow && !this.containerRunning) stream.containerStopped();
     if (follow) {
       const paused = this.services.isPaused();
       this.setState(paused ? 'paused' : 'streaming');
@@ -446,8 +523,10 @@ export class ContainerTask {
     this.stream = undefined;
     const now = Date.now();
     const logSpanMs = stream.firstTimestamp !== undefined && stream.lastTimestamp !== undefined ? timestampMs(stream.lastTimestamp) - timestampMs(stream.firstTimestamp) : 0;
-    const fallback = this.planner.learn({ verdict: stream.windowVerdict, tail: opening.kind === 'tail' ? opening.tail : undefined, lines: stream.lines, logSpanMs, now });
-    if (fallback) this.services.telemetry.tailFallback(fallback);
+    if (opening !== undefined) {
+      const fallback = this.planner.learn({ verdict: stream.windowVerdict, tail: opening.kind === 'tail' ? opening.tail : undefined, lines: stream.lines, logSpanMs, now });
+      if (fallback) this.services.telemetry.tailFallback(fallback);
+    }
     const result: StreamResult = { outcome, verdict: stream.windowVerdict, rotated: this.rotateDue && !this.yieldDue, yielded: this.yieldDue, lines: stream.lines };
     this.rotateDue = false;
     this.yieldDue = false;

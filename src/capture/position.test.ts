@@ -126,3 +126,48 @@ describe('position with a partial line pending', () => {
     assert.deepEqual(tracker.position(), { sinceMs: base + 6, skip: 2 });
   });
 });
+
+describe('position resumed mid-log (the file route reopens at a byte offset)', () => {
+  /** A run of lines: bursts sharing a millisecond, lines late by up to 200 ms, pauses longer than the window. */
+  function lines(seed: number, count: number): string[] {
+    let state = seed;
+    const random = (): number => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    const base = Date.UTC(2026, 10, 28, 1, 0, 0, 0);
+    let ms = base;
+    const out: string[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const r = random();
+      if (r < 0.02) ms += 300 + Math.floor(random() * 400); // a pause longer than the window
+      else if (r < 0.4) ms += Math.floor(random() * 5);
+      const late = random() < 0.05 ? Math.floor(random() * 200) : 0;
+      out.push(T(Math.max(base, ms - late), i % 1000));
+    }
+    return out;
+  }
+
+  it('after any chain of reopenings, the time position still resumes the API route exactly', () => {
+    for (let seed = 1; seed <= 40; seed += 1) {
+      const all = lines(seed, 3000);
+      // Reopen at irregular points: each reader is told the lines before were not observed by it.
+      let consumed = 0;
+      let position = { ...BEGINNING };
+      let resumed = false;
+      let state = seed * 7;
+      while (consumed < all.length) {
+        state = (state * 69069 + 1) % 4294967296;
+        const take = Math.min(all.length - consumed, 1 + (state % 400));
+        const track = new PositionTracker(position, undefined, resumed);
+        for (let i = consumed; i < consumed + take; i += 1) track.observe(all[i] as string);
+        consumed += take;
+        position = track.position();
+        resumed = true;
+        // What the API route would send from here: since, then skip.
+        const sent = all.filter((ts) => timestampMs(ts) >= position.sinceMs).slice(position.skip);
+        assert.deepEqual(sent, all.slice(consumed), `seed ${seed}: after ${consumed} lines, position ${JSON.stringify(position)}`);
+      }
+    }
+  });
+});

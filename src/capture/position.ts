@@ -18,8 +18,17 @@
 // LATE_WRITE_WINDOW_MS before it, and `skip` counts the consumed lines of that window (one
 // counter per millisecond). This is the issue's "(last timestamp, lines at that timestamp)"
 // generalised by a margin; it costs re-reading one window of lines at each reopening.
+import type { FilePosition } from '../docker/json-file/file-position.js';
 
-/** Where to reopen a container's log stream. Plain data: it is persisted in positions.json. */
+/**
+ * Where to reopen a container's log stream. Plain data: it is persisted in positions.json.
+ *
+ * `file` is the same point as a byte offset in the container's json-file log, present when the
+ * lines up to here were read by the file route (see docker/json-file/file-position.ts): the file
+ * route resumes there in O(1). The time part is always kept as well, exact, so the API route can
+ * take over from any position (a file that became unreadable, or a changed configuration); a
+ * position without `file` is found in the file by scanning it (FileContainerStream).
+ */
 export interface Position {
   /** Milliseconds since the epoch; 0 = from the very beginning. */
   sinceMs: number;
@@ -32,6 +41,8 @@ export interface Position {
    * it notices that the daemon rotated skipped lines away: see PositionedLineReader).
    */
   newestMs?: number;
+  /** The same point in the json-file log (file route only). */
+  file?: FilePosition;
 }
 
 /** No line consumed before `position` is newer than this millisecond. */
@@ -99,9 +110,25 @@ export class PositionTracker {
    * @param start the position the stream was opened at.
    * @param windowMs how late a line may be written and still be counted (tests may shrink it).
    */
-  constructor(private readonly start: Position = BEGINNING, private readonly windowMs = LATE_WRITE_WINDOW_MS) {
+  /**
+   * Resumed mid-log (resumedAfterStart): the lines consumed before `start` with timestamp >= since
+   * are not observed here (the file route reopens at a byte offset after them): they are
+   * `start.skip` in number and no newer than this millisecond, and until the window has passed
+   * it, positions are counted from the start's since, which counts them all.
+   */
+  private readonly unseenUntilMs: number;
+
+  /**
+   * @param start the position the stream was opened at.
+   * @param windowMs how late a line may be written and still be counted (tests may shrink it).
+   * @param resumedAfterStart the reader starts right after the lines `start` counts (a byte
+   *   offset) instead of at its `since` (where the API route starts and reads them again).
+   */
+  constructor(private readonly start: Position = BEGINNING, private readonly windowMs = LATE_WRITE_WINDOW_MS, resumedAfterStart = false) {
     this.counts = new Uint32Array(windowMs + 1);
     this.startKey = start.sinceMs > 0 ? new Date(start.sinceMs).toISOString().slice(0, 23) : '';
+    this.unseenUntilMs = resumedAfterStart && start.skip > 0 ? newestConsumedMs(start) : -1;
+    if (this.unseenUntilMs >= 0) this.countFromStart = start.skip;
   }
 
   /** Records that the line with this timestamp was consumed. */
@@ -158,6 +185,13 @@ export class PositionTracker {
     // stream whose first frame is a partial) the count is 0: the lines skipped at the start are
     // observed, and counted, as they come.
     const ms = Math.max(timestampMs(timestamp) - 1, this.currentMs - this.windowMs, this.start.sinceMs);
+    if (ms <= this.unseenUntilMs) {
+      // Lines not observed here may be newer than ms: only the start's since counts them.
+      this.pinnedMs = this.start.sinceMs;
+      this.pinnedKey = this.startKey;
+      this.pinnedCount = this.countFromStart;
+      return;
+    }
     this.pinnedMs = ms;
     this.pinnedKey = new Date(ms).toISOString().slice(0, 23);
     this.pinnedCount = this.countFrom(ms);
@@ -172,6 +206,12 @@ export class PositionTracker {
   position(): Position {
     if (this.currentMs < 0) return { ...this.start };
     const windowStart = this.currentMs - this.windowMs;
+    if (windowStart <= this.unseenUntilMs) {
+      // Resumed mid-log and lines not observed here may still be in the window (see unseenUntilMs).
+      const since = this.start.sinceMs;
+      const newest = Math.max(this.currentMs, this.unseenUntilMs);
+      return newest > since + LATE_WRITE_WINDOW_MS ? { sinceMs: since, skip: this.countFromStart, newestMs: newest } : { sinceMs: since, skip: this.countFromStart };
+    }
     if (this.pinnedMs >= 0 && this.pinnedMs < Math.max(windowStart, this.start.sinceMs)) {
       return this.currentMs > this.pinnedMs + LATE_WRITE_WINDOW_MS ? { sinceMs: this.pinnedMs, skip: this.pinnedCount, newestMs: this.currentMs } : { sinceMs: this.pinnedMs, skip: this.pinnedCount };
     }

@@ -8,6 +8,7 @@ import type { ConfigFile } from './config-file-schema.js';
 export type SinkType = ConfigFile['sink']['type'];
 export type Compression = ConfigFile['sink']['compression'];
 export type InitialPosition = ConfigFile['capture']['initial_position'];
+export type CaptureRouteSetting = ConfigFile['capture']['route'];
 export type LogLevel = ConfigFile['log']['level'];
 
 export interface DockerTlsConfig {
@@ -30,6 +31,8 @@ export interface DockerConfig {
   tls?: DockerTlsConfig;
   /** docker.request_timeout (default 30s): for non-streaming calls only (list, inspect, ping) */
   requestTimeoutMs: number;
+  /** docker.containers_dir: the daemon's containers directory as mounted here; absent = the API route only */
+  containersDir?: string;
 }
 
 export interface CaptureConfig {
@@ -43,6 +46,8 @@ export interface CaptureConfig {
   initialPosition: InitialPosition;
   /** capture.max_line_bytes (default 1MiB): longer lines are cut and marked `truncated: true` */
   maxLineBytes: number;
+  /** capture.route (default auto): file (json-file from docker.containers_dir) when readable, else api */
+  route: CaptureRouteSetting;
   /** capture.host_name (default the machine's hostname): the `host` field of every record */
   hostName: string;
 }

@@ -109,6 +109,12 @@ export const CONFIG_FILE_SCHEMA = {
           duration: { min: '100ms' },
           default: '30s',
         },
+        containers_dir: {
+          type: 'string',
+          minLength: 1,
+          'x-default-text': 'unset: every log is read through the API',
+          description: "The daemon's containers directory as mounted here (e.g. /var/lib/docker/containers mounted read-only). When set and readable (checked once at start, shown in /status), containers that log to json-file are read from their files (see capture.route).",
+        },
       },
       default: {},
     },
@@ -147,6 +153,12 @@ export const CONFIG_FILE_SCHEMA = {
           description: 'Longest line kept whole; longer lines are cut and marked truncated: true.',
           size: { min: '1KiB', max: '64MiB' },
           default: '1MiB',
+        },
+        route: {
+          type: 'string',
+          enum: ['auto', 'api', 'file'],
+          default: 'auto',
+          description: "How each container's log is read: auto reads the json-file of a container from docker.containers_dir when it is readable and the API otherwise; api always uses the API; file is auto that also logs, once per container, why a container is read through the API. A file that cannot be read falls back to the API without losing or repeating a line.",
         },
         host_name: {
           type: 'string',

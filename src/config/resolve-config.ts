@@ -124,6 +124,7 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
         },
       } : {}),
       requestTimeoutMs: ms(docker.request_timeout),
+      ...(docker.containers_dir !== undefined ? { containersDir: docker.containers_dir } : {}),
     },
     capture: {
       maxStreams: capture.max_streams,
@@ -131,6 +132,7 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
       pollIntervalMs: ms(capture.poll_interval),
       initialPosition: capture.initial_position,
       maxLineBytes: bytes(capture.max_line_bytes),
+      route: capture.route,
       hostName: capture.host_name ?? hostname(),
     },
     filters: {

@@ -16,6 +16,11 @@ export interface ContainerInfo {
   logDriver: string;
   /** `HostConfig.LogConfig.Config`: the driver's options (`max-size`, `max-file`, ...). */
   logOptions: Record<string, string>;
+  /**
+   * `LogPath`: where the daemon writes a json-file log, as a path on the daemon's host ('' for
+   * other drivers); absent when unknown. The file route maps it under docker.containers_dir.
+   */
+  logPath?: string;
   /** `State.Running` at the time of inspection. */
   running: boolean;
 }

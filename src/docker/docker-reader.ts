@@ -230,6 +230,7 @@ export class DockerReader implements DockerApi {
       tty: config?.Tty === true,
       logDriver: stringField(recordField(hostConfig, 'LogConfig'), 'Type'),
       logOptions: stringMap(recordField(hostConfig, 'LogConfig')?.Config),
+      logPath: stringField(record, 'LogPath'),
       running: state?.Running === true,
     };
   }

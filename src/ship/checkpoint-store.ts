@@ -9,12 +9,17 @@
 // File format:
 //   { "version": 1, "containers": { "<id>": { "since_ms": n, "skip": n, "newest_ms"?: n, "last_timestamp": "...", "name": "..." } } }
 // (newest_ms only where a long line held the position back: see Position.newestMs)
+// and, for lines read by the file route, the same point as a byte offset in the json-file log:
+//   "file": { "dev": "…", "ino": "…", "first_entry_time": "…", "offset": n, "skip": n }
+// A `file` part that does not parse is dropped alone: the time position still resumes exactly.
 import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter } from 'prom-client';
 import type { Position } from '../capture/position.js';
 import type { PositionSource } from '../capture/position-source.js';
 import { isContainerId } from '../docker/container-id.js';
+import { isFilePosition } from '../docker/json-file/file-position.js';
+import type { FilePosition } from '../docker/json-file/file-position.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { Logger } from '../utils/logger.js';
 import type { CheckpointCommitter } from './ack-tracker.js';
@@ -26,8 +31,27 @@ interface StoredPosition {
   since_ms: number;
   skip: number;
   newest_ms?: number;
+  file?: StoredFilePosition;
   last_timestamp: string;
   name: string;
+}
+
+interface StoredFilePosition {
+  dev: string;
+  ino: string;
+  first_entry_time: string;
+  offset: number;
+  skip: number;
+}
+
+function storedFile(file: FilePosition): StoredFilePosition {
+  return { dev: file.dev, ino: file.ino, first_entry_time: file.firstEntryTime, offset: file.offset, skip: file.skip };
+}
+
+function filePositionOf(value: unknown): FilePosition | undefined {
+  if (!isObject(value)) return undefined;
+  const file = { dev: value.dev, ino: value.ino, firstEntryTime: value.first_entry_time, offset: value.offset, skip: value.skip };
+  return isFilePosition(file) ? file : undefined;
 }
 
 export interface CheckpointStoreOptions {
@@ -117,7 +141,10 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
   get(containerId: string): Position | undefined {
     const entry = this.entries.get(containerId);
     if (entry === undefined) return undefined;
-    return entry.newest_ms === undefined ? { sinceMs: entry.since_ms, skip: entry.skip } : { sinceMs: entry.since_ms, skip: entry.skip, newestMs: entry.newest_ms };
+    const position: Position = entry.newest_ms === undefined ? { sinceMs: entry.since_ms, skip: entry.skip } : { sinceMs: entry.since_ms, skip: entry.skip, newestMs: entry.newest_ms };
+    const file = entry.file === undefined ? undefined : filePositionOf(entry.file);
+    if (file !== undefined) position.file = file;
+    return position;
   }
 
   commit(containerId: string, position: Position, lastTimestamp: string, containerName: string): void {
@@ -125,6 +152,7 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
       since_ms: position.sinceMs,
       skip: position.skip,
       ...(position.newestMs === undefined ? {} : { newest_ms: position.newestMs }),
+      ...(position.file === undefined ? {} : { file: storedFile(position.file) }),
       last_timestamp: lastTimestamp,
       name: containerName,
     });
@@ -236,11 +264,12 @@ function parsePositions(text: string): Map<string, StoredPosition> | undefined {
   const out = new Map<string, StoredPosition>();
   for (const [id, entry] of Object.entries(value.containers)) {
     if (!isObject(entry)) return undefined;
-    const { since_ms: sinceMs, skip, newest_ms: newestMs, last_timestamp: lastTimestamp, name } = entry;
+    const { since_ms: sinceMs, skip, newest_ms: newestMs, last_timestamp: lastTimestamp, name, file } = entry;
     if (newestMs !== undefined && (typeof newestMs !== 'number' || !Number.isFinite(newestMs) || newestMs < 0)) return undefined;
     if (typeof sinceMs !== 'number' || !Number.isFinite(sinceMs) || sinceMs < 0) return undefined;
     if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0) return undefined;
-    out.set(id, { since_ms: sinceMs, skip, ...(typeof newestMs === 'number' ? { newest_ms: newestMs } : {}), last_timestamp: typeof lastTimestamp === 'string' ? lastTimestamp : '', name: typeof name === 'string' ? name : '' });
+    const filePosition = filePositionOf(file);
+    out.set(id, { since_ms: sinceMs, skip, ...(typeof newestMs === 'number' ? { newest_ms: newestMs } : {}), ...(filePosition !== undefined ? { file: storedFile(filePosition) } : {}), last_timestamp: typeof lastTimestamp === 'string' ? lastTimestamp : '', name: typeof name === 'string' ? name : '' });
   }
   return out;
 }

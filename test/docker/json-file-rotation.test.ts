@@ -6,97 +6,20 @@
 // the reader is never more than ~1.4 MB behind: no line can be rotated away unread, however slow
 // the machine (a speed race the test would otherwise depend on).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { statSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type Docker from 'dockerode';
 import type { FilePosition } from '../../src/docker/json-file/file-position.js';
 import { JsonFileReader } from '../../src/docker/json-file/json-file-reader.js';
 import type { JsonFileOutcome, JsonFileStart } from '../../src/docker/json-file/json-file-reader.js';
-import { jsonLogLocation } from '../../src/docker/json-file/log-location.js';
 import type { JsonLogLocation } from '../../src/docker/json-file/log-location.js';
-import { TEST_IMAGE, TEST_LABEL, removeQuietly, requireDocker, uniqueName, waitForExit } from '../support/docker.js';
+import { requireDocker } from '../support/docker.js';
+import { SeqContainer } from '../support/seq-container.js';
 import { waitForProgress } from '../support/wait-progress.js';
 
 /** Lines per burst: about 1.5 MB of json-file, so every burst rotates a 1 MB file once or twice. */
 const BURST = 20_000;
 /** About 0.7 MB: at most one rotation of a 1 MB file. */
 const SMALL_BURST = 9_000;
-
-/** Writes `seq` up to the number in /ctl/target whenever it grows; exits on `stop`. */
-const SCRIPT = [
-  'i=0',
-  'while :; do',
-  '  t=$(cat /ctl/target 2>/dev/null)',
-  '  case "$t" in stop) exit 0;; ""|*[!0-9]*) t=$i;; esac',
-  '  if [ "$t" -gt "$i" ]; then seq $((i+1)) $t; i=$t; else sleep 0.02; fi',
-  'done',
-].join('\n');
-
-class SeqContainer {
-  written = 0;
-  private constructor(readonly container: Docker.Container, readonly id: string, readonly location: JsonLogLocation, private readonly control: string) {}
-
-  static async start(docker: Docker, logOptions: Record<string, string>): Promise<SeqContainer> {
-    const control = mkdtempSync(join(tmpdir(), 'jf-rotation-'));
-    const container = await docker.createContainer({
-      name: uniqueName('jf-rotate'),
-      Image: TEST_IMAGE,
-      Cmd: ['sh', '-c', SCRIPT],
-      Labels: { [TEST_LABEL]: 'true' },
-      HostConfig: { NetworkMode: 'none', Binds: [`${control}:/ctl`], LogConfig: { Type: 'json-file', Config: logOptions } },
-    });
-    await container.start();
-    const info = await container.inspect();
-    return new SeqContainer(container, info.Id, jsonLogLocation(dirname(dirname(info.LogPath)), info.Id, info.LogPath), control);
-  }
-
-  /** Lets the container write `count` more numbers (atomically: it never reads half a number). */
-  release(count: number): void {
-    this.written += count;
-    this.setTarget(String(this.written));
-  }
-
-  private setTarget(value: string): void {
-    writeFileSync(join(this.control, 'target.tmp'), value);
-    renameSync(join(this.control, 'target.tmp'), join(this.control, 'target'));
-  }
-
-  logFiles(): string[] {
-    return readdirSync(this.location.dir).filter((name) => name.startsWith(this.location.baseName)).sort();
-  }
-
-  /** Waits until the container has logged every number released. */
-  async writtenOut(): Promise<void> {
-    const last = this.written;
-    await waitForProgress(`the container to write up to ${last}`, () => this.lastLoggedNumber() >= last, () => this.lastLoggedNumber());
-  }
-
-  /** Lets it finish what it was released to write, and exit. */
-  async stop(): Promise<void> {
-    await this.writtenOut();
-    this.setTarget('stop');
-    await waitForExit(this.container);
-  }
-
-  /** The last number in the live file (0 if none yet). */
-  private lastLoggedNumber(): number {
-    try {
-      const text = readFileSync(this.location.path, 'latin1');
-      const match = /"log":"(\d+)\\n"[^\n]*\n$/.exec(text.slice(-200));
-      return match ? Number(match[1]) : 0;
-    } catch {
-      return 0;
-    }
-  }
-
-  async remove(): Promise<void> {
-    this.setTarget('stop');
-    await removeQuietly(this.container);
-    rmSync(this.control, { recursive: true, force: true });
-  }
-}
 
 /** Reads the container's numbers, checking as they come that each is the next one. */
 class SeqReader {

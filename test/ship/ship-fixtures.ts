@@ -22,7 +22,7 @@ export function testConfig(stateDir: string, overrides: { sink?: DeepPartial<Cap
   const sink = overrides.sink ?? {};
   return {
     docker: { host: 'unix:///nonexistent.sock', requestTimeoutMs: 30_000 },
-    capture: { maxStreams: 100, pollIntervalMs: 1000, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host' },
+    capture: { maxStreams: 100, pollIntervalMs: 1000, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, route: 'auto', hostName: 'test-host' },
     filters: { includeNames: [], excludeNames: [], includeImages: [], excludeImages: [], includeLabels: [], excludeLabels: [], optOutLabel: 'log-capturer.enable' },
     sink: {
       type: sink.type ?? 'vector',

@@ -123,6 +123,11 @@ export class JsonFileDecoder {
     return this.lines.pendingBytes;
   }
 
+  /** Time of the first piece of the oldest line begun but not complete (undefined: none pending). */
+  get oldestPendingTimestamp(): string | undefined {
+    return this.lines.oldestPendingTimestamp;
+  }
+
   /**
    * Decodes the complete entries (lines ending in `\n`) of buf[start, end), which holds the bytes
    * of `file` from offset `fileOffset` on. Returns the index after the last entry consumed: the

@@ -83,6 +83,8 @@ export interface JsonFileReaderOptions {
   onLine: (line: LogLine, position: FilePosition) => boolean | void;
   /** Something to log that loses nothing: a damaged entry skipped, no fs.watch (polling), a truncated file. */
   onWarning?: (message: string) => void;
+  /** Bytes came from the file (before they are decoded): for byte counters, and a moment to flush line counters. */
+  onRead?: (bytes: number) => void;
   /** Bytes asked of each read (default 128 KiB). */
   readBytes?: number;
   /** Longest wait between two looks at an idle file when no watch event comes (default 1000 ms). */
@@ -210,6 +212,11 @@ export class JsonFileReader {
 
   get isOpen(): boolean {
     return this.opened && !this.finished;
+  }
+
+  /** Time of the first piece of the oldest line begun but not handed on yet (undefined: none). */
+  get oldestPendingTimestamp(): string | undefined {
+    return this.decoder.oldestPendingTimestamp;
   }
 
   get isPaused(): boolean {
@@ -443,6 +450,7 @@ export class JsonFileReader {
       }
       file.readOffset += n;
       this.bytes += n;
+      this.options.onRead?.(n);
       this.pollMs = MIN_POLL_MS;
       this.decodeCarry(file, buffer.subarray(0, carry.length + n));
       if (this.closing || this.finished || this.paused) return; // onLine closed (finish() ran) or paused: resume() goes on
