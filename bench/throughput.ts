@@ -1,6 +1,11 @@
 // throughput: one container holding N lines of ~100 bytes, read from the start. First the
 // ceiling (frame-only reader, in this process), then the capturer shipping everything to the
 // counting receiver. Both read the same, already-written log, so the ratio compares readers.
+// --route file: the capturer reads the container's json-file log from the daemon's containers
+// directory (docker.containers_dir = <data-root>/containers, capture.route file) instead of the
+// API; the ceiling stays the API's frame-only reader, and dockerd's CPU shows what the file
+// route saves the host.
+import { join } from 'node:path';
 import { createBenchContainer, daemonPid, waitForExit } from './bench-docker.js';
 import { readLogCeiling } from './ceiling-reader.js';
 import type { CeilingResult } from './ceiling-reader.js';
@@ -8,16 +13,18 @@ import { startCapturer } from './capturer-process.js';
 import { startCountingReceiver } from './counting-receiver.js';
 import { processCpuUs } from './proc-stats.js';
 import { errorSummary, fastWriterScript, round, withOverrides } from './scenario.js';
-import type { ScenarioContext, ScenarioResult } from './scenario.js';
+import type { CapturerConfigSections, ScenarioContext, ScenarioResult } from './scenario.js';
 
 export interface ThroughputOptions {
   lines: number;
   lineBytes: number;
   ceilingRuns: number;
+  /** How the capturer reads the log: the Docker log API, or the json-file log from disk. */
+  route: 'api' | 'file';
 }
 
 export async function runThroughput(ctx: ScenarioContext, options: ThroughputOptions): Promise<ScenarioResult> {
-  const result: ScenarioResult = { scenario: 'throughput', lines: options.lines, line_bytes: options.lineBytes };
+  const result: ScenarioResult = { scenario: 'throughput', route: options.route, lines: options.lines, line_bytes: options.lineBytes };
   ctx.note(`throughput: writing ${options.lines} lines into one container`);
   const container = await createBenchContainer(ctx.docker, {
     runId: ctx.runId,
@@ -55,7 +62,10 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
   const receiver = await startCountingReceiver();
   try {
     const spawnedAt = performance.now();
-    const capturer = await startCapturer({ runId: ctx.runId, dockerHost: ctx.dockerHost, sinkUrl: receiver.url, cpuProfDir: ctx.cpuProfDir, config: withOverrides(ctx) });
+    const routeConfig: CapturerConfigSections = options.route === 'file'
+      ? { docker: { containers_dir: join(((await ctx.docker.info()) as { DockerRootDir?: string }).DockerRootDir ?? '/var/lib/docker', 'containers') }, capture: { route: 'file' } }
+      : {};
+    const capturer = await startCapturer({ runId: ctx.runId, dockerHost: ctx.dockerHost, sinkUrl: receiver.url, cpuProfDir: ctx.cpuProfDir, config: withOverrides(ctx, routeConfig) });
     try {
       // The window starts when the capturer is ready (not at spawn: transpiling with tsx is not
       // capture work). Lines it delivered before then are taken out of the count.
@@ -82,6 +92,9 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
       result.cpu_ratio = round(cpuUs / windowLines / (ceiling.cpuUs / ceiling.lines), 2);
       result.dockerd_cpu_us_per_line = round(dockerdSpent / windowLines, 2);
       result.peak_rss_mib = round(capturer.memory().peakRssMiB, 1);
+      const metrics = await capturer.metrics();
+      result.lines_by_file_route = metrics.series('log_capturer_lines_by_route_total', '{route="file"}') ?? 0;
+      result.lines_by_api_route = metrics.series('log_capturer_lines_by_route_total', '{route="api"}') ?? 0;
       result.lines_received = receiver.lines;
       result.requests = receiver.requests;
       result.mib_shipped = round(receiver.bytes / 1024 / 1024, 1);

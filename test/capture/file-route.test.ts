@@ -9,7 +9,7 @@
 //     (its file disappears under the mount): nothing repeated, nothing lost;
 //   - an unreadable file falls back to the API with one log line naming the path and the reason.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -255,6 +255,55 @@ describe('capture file route (real daemon)', () => {
       if (container) await removeQuietly(container);
       rmSync(mount, { recursive: true, force: true });
     }
+  });
+
+  it('releases every log file and directory watch: open files bounded while it rotates, none after close', async (t) => {
+    const docker = await requireDocker(t);
+    if (!docker) return;
+    const containersDir = await containersDirOf(docker);
+    const openLogFiles = (): number => {
+      let count = 0;
+      for (const fd of readdirSync('/proc/self/fd')) {
+        try {
+          if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(containersDir)) count += 1;
+        } catch {
+          // closed meanwhile
+        }
+      }
+      return count;
+    };
+    const watchers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap').length;
+    const watchersBefore = watchers();
+    const run = uniqueName('file-leak');
+    const under = await startEngine(fileConfig(run, containersDir, { rotationIntervalMs: 100, maxStreams: 4 }));
+    const containers: Docker.Container[] = [];
+    try {
+      // Six writers on four slots: follow reads rotate every 100 ms, and turns and polls come and go.
+      for (let i = 0; i < 6; i += 1) containers.push(await runContainer(docker, { name: uniqueName(`leak-${i}`), script: 'i=0; while [ $i -lt 400 ]; do echo "line $i"; i=$((i+1)); usleep 10000; done', labels: { [RUN_LABEL]: run } }));
+      let most = 0;
+      const sampler = setInterval(() => {
+        most = Math.max(most, openLogFiles());
+      }, 20);
+      try {
+        for (const container of containers) assert.equal(await waitForExit(container), 0);
+        await waitUntilDrained(under.engine, containers.map((c) => c.id));
+      } finally {
+        clearInterval(sampler);
+      }
+      const status = under.engine.status();
+      const rotations = status.containers.reduce((n, c) => n + c.rotations, 0);
+      t.diagnostic(`${rotations} rotations; at most ${most} log files open at once`);
+      assert.ok(rotations >= 20, `only ${rotations} rotations`);
+      // One file per slot, two for a moment while a reader moves to the next file.
+      assert.ok(most <= 2 * 4, `${most} log files open at once with 4 slots`);
+      for (const container of containers) await assertMatchesDaemon(docker, under.consumer, container.id);
+      assert.ok(status.containers.every((c) => c.route === 'file'));
+    } finally {
+      await under.close();
+      await Promise.all(containers.map((c) => removeQuietly(c)));
+    }
+    assert.equal(openLogFiles(), 0, 'no log file open after close');
+    assert.equal(watchers(), watchersBefore, 'no directory watch left after close');
   });
 
   it('shows an unreadable containers_dir in /status and reads every container through the API', async (t) => {
