@@ -183,7 +183,8 @@ export class FileContainerStream {
     else this.uncountedStderr += 1;
     if (line.chunks > 1) this.options.telemetry.partialLineMerged();
     if (line.truncated) this.options.telemetry.lineTruncated();
-    const position: Position = { ...this.tracker.position(), file };
+    const position = this.tracker.position(); // a fresh object: completed in place, no copy per line
+    position.file = file;
     if (!this.options.consumer.accept({ container: this.container, line, position })) this.options.onBackpressure();
     return true;
   }

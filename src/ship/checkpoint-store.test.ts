@@ -113,6 +113,28 @@ void describe('CheckpointStore', () => {
     assert.deepEqual(second.get(B), { sinceMs: 20, skip: 1 });
   });
 
+  void it('keeps the file route\'s byte offset beside the time position; a damaged one is dropped alone', async () => {
+    const first = store();
+    await first.load();
+    const file = { dev: '2049', ino: '18446744073709551615', firstEntryTime: '2026-11-29T06:00:00.000000000Z', offset: 123_456, skip: 2 };
+    first.commit(A, { sinceMs: 10, skip: 2, file }, 't', 'a');
+    first.commit(B, { sinceMs: 20, skip: 1 }, 't', 'b');
+    await first.close();
+    const stored = JSON.parse(await readFile(join(dir, POSITIONS_FILE), 'utf8')) as { containers: Record<string, Record<string, unknown>> };
+    assert.deepEqual(stored.containers[A]?.file, { dev: '2049', ino: '18446744073709551615', first_entry_time: '2026-11-29T06:00:00.000000000Z', offset: 123_456, skip: 2 });
+    assert.equal('file' in (stored.containers[B] ?? {}), false);
+    const second = store();
+    await second.load();
+    assert.deepEqual(second.get(A), { sinceMs: 10, skip: 2, file });
+    assert.deepEqual(second.get(B), { sinceMs: 20, skip: 1 });
+    // A damaged `file` part: the time position stands (the file route scans for it).
+    const containers = { [A]: { ...stored.containers[A], file: { dev: 'x', ino: '1', first_entry_time: '', offset: -1, skip: 0 } } };
+    await writeFile(join(dir, POSITIONS_FILE), JSON.stringify({ version: 1, containers }));
+    const third = store();
+    await third.load();
+    assert.deepEqual(third.get(A), { sinceMs: 10, skip: 2 });
+  });
+
   void it('takes only 64-hex container ids from the file: any other key is ignored with a warning, never used', async () => {
     const entry = { since_ms: 7, skip: 1, last_timestamp: 't', name: 'n' };
     await writeFile(join(dir, POSITIONS_FILE), JSON.stringify({ version: 1, containers: { '..': entry, '../json': entry, [B]: entry, [B.toUpperCase()]: entry } }));
