@@ -341,6 +341,13 @@ export class ContainerTask {
           continue; // check stopping and pause again
         }
 
+        if (this.pollOnly) {
+          // The file route was given up for a log this daemon's follow streams cannot follow
+          // across its rotation: the API reads it by polls only (see pollOnly).
+          this.releaseSlot();
+          continue;
+        }
+
         const signalsAtOpen = this.startSignals;
         let result: StreamResult;
         try {
@@ -436,7 +443,10 @@ export class ContainerTask {
       } catch (error) {
         if (!(error instanceof JsonFileError)) throw error;
         this.giveUpFileRoute(error, location.path);
-        return this.read(follow); // through the API, from the same position
+        // Through the API, from the same position: a poll reads on now; a follow read goes back to
+        // the loop, which polls instead where this daemon's follow streams cannot be trusted.
+        if (!follow || !this.pollOnly) return this.read(follow);
+        return { outcome: { kind: 'closed' }, verdict: undefined, rotated: false, yielded: false, lines: 0 };
       }
       const failure = fileRouteError(result.outcome);
       if (failure === undefined) return result;
