@@ -3,7 +3,8 @@
 // late), read in pieces cut at random lines. Every position handed on must resume both routes
 // exactly: the file route at its byte offset, or by scanning for its time part (a position the
 // API route left), and the API route by its time part (what the daemon's `since` would send,
-// after `skip`) - the switches between routes, checked against their definitions.
+// after `skip`) - the switches between routes, checked against their definitions. Every line
+// also keeps the event_id ordinal a single reading gives it.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { isUtf8 } from 'node:buffer';
@@ -25,6 +26,7 @@ import { CaptureTelemetry } from './capture-telemetry.js';
 import type { CapturedLine, LineConsumer } from './captured-line.js';
 import { FileContainerStream } from './file-container-stream.js';
 import { BEGINNING } from './position.js';
+import { LineOrdinals } from './positioned-line-reader.js';
 import type { Position } from './position.js';
 
 const ID = 'f'.repeat(64);
@@ -61,10 +63,11 @@ function entries(seed: number, lines: number): ModelEntry[] {
   return out;
 }
 
-/** The lines of these entries, as one read of them all makes them. */
+/** The lines of these entries, as one read of them all makes them, each with its event_id ordinal. */
 function linesOf(list: readonly ModelEntry[]): string[] {
   const lines: string[] = [];
-  const decoder = new JsonFileDecoder({ tty: false, maxLineBytes: 1 << 20, onLine: (l) => { lines.push(describeLine(l)); }, onBadEntry: (m) => assert.fail(m) });
+  const ordinals = new LineOrdinals();
+  const decoder = new JsonFileDecoder({ tty: false, maxLineBytes: 1 << 20, onLine: (l) => { lines.push(`${describeLine(l)} #${ordinals.next(l)}`); }, onBadEntry: (m) => assert.fail(m) });
   const file: LogFileIdentity = { dev: '0', ino: '0', firstEntryTime: '' };
   decoder.begin(file, 0, 0);
   const bytes = jsonFileBytes(list);
@@ -83,7 +86,7 @@ class Collector extends EventEmitter implements LineConsumer {
   readonly lines: string[] = [];
   onAccept: (() => void) | undefined;
   accept(captured: CapturedLine): boolean {
-    this.lines.push(describeLine(captured.line));
+    this.lines.push(`${describeLine(captured.line)} #${captured.ordinal}`);
     this.onAccept?.();
     return true;
   }
@@ -107,7 +110,7 @@ describe('FileContainerStream', () => {
       for (let segment = 0; got.length < expected.length; segment += 1) {
         assert.ok(segment < 1000, 'every read makes progress');
         // Every other read starts from the time part alone: a position the API route left.
-        const start: Position = segment % 2 === 1 ? { sinceMs: position.sinceMs, skip: position.skip, ...(position.newestMs !== undefined ? { newestMs: position.newestMs } : {}) } : position;
+        const start: Position = segment % 2 === 1 ? { sinceMs: position.sinceMs, skip: position.skip, ...(position.newestMs !== undefined ? { newestMs: position.newestMs } : {}) } : JSON.parse(JSON.stringify(position)) as Position;
         const consumer = new Collector();
         const stream = new FileContainerStream({ container: INFO, location, position: start, follow: false, consumer, telemetry, maxLineBytes: 1 << 20, onBackpressure: () => {} });
         const take = 1 + Math.floor(rnd() * 400);

@@ -29,6 +29,7 @@ import type { LineConsumer } from './captured-line.js';
 import type { StreamOutcome } from './container-stream.js';
 import { PositionTracker, newestConsumedMs, timestampText } from './position.js';
 import type { Position } from './position.js';
+import { LineOrdinals } from './positioned-line-reader.js';
 
 export interface FileContainerStreamOptions {
   container: ContainerInfo;
@@ -64,6 +65,8 @@ export class FileContainerStream {
   private readonly start: Position;
   private readonly reader: JsonFileReader;
   private readonly tracker: PositionTracker;
+  /** event_id's ordinals, counted as the API route counts them (resumed from the position's counters at a byte offset). */
+  private readonly ordinals: LineOrdinals;
   /** Scanning for a time position: lines older than this are dropped, as the daemon's `since` would. */
   private readonly sinceText: string | undefined;
   private readonly neverConsumedFrom: string | undefined;
@@ -82,6 +85,7 @@ export class FileContainerStream {
     const file = start.file;
     const resumed = file !== undefined;
     this.tracker = new PositionTracker(start, undefined, resumed);
+    this.ordinals = new LineOrdinals(resumed ? start.ordinals : undefined);
     this.toSkip = resumed ? 0 : start.skip;
     this.sinceText = !resumed && start.sinceMs > 0 ? timestampText(start.sinceMs) : undefined;
     this.neverConsumedFrom = !resumed && start.sinceMs > 0 && start.skip > 0 ? timestampText(newestConsumedMs(start) + 1) : undefined;
@@ -117,7 +121,7 @@ export class FileContainerStream {
     if (!this.handedAny) return { ...this.start };
     this.pinAtPendingLine();
     const file = this.reader.position();
-    return file === undefined ? this.tracker.position() : { ...this.tracker.position(), file };
+    return file === undefined ? this.tracker.position() : { ...this.tracker.position(), file, ordinals: this.ordinals.state() };
   }
 
   pause(): void {
@@ -163,6 +167,7 @@ export class FileContainerStream {
     }
     this.pinAtPendingLine(); // before observing: the pin must count from when the partial began
     this.tracker.observe(line.timestamp);
+    const ordinal = this.ordinals.next(line);
     if (this.toSkip > 0) {
       if (this.neverConsumedFrom !== undefined && line.timestamp >= this.neverConsumedFrom) {
         // Some of the lines to skip are gone (rotated away); this one is new.
@@ -185,7 +190,8 @@ export class FileContainerStream {
     if (line.truncated) this.options.telemetry.lineTruncated();
     const position = this.tracker.position(); // a fresh object: completed in place, no copy per line
     position.file = file;
-    if (!this.options.consumer.accept({ container: this.container, line, position })) this.options.onBackpressure();
+    position.ordinals = this.ordinals.state();
+    if (!this.options.consumer.accept({ container: this.container, line, position, ordinal })) this.options.onBackpressure();
     return true;
   }
 

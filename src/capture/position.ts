@@ -43,6 +43,20 @@ export interface Position {
   newestMs?: number;
   /** The same point in the json-file log (file route only). */
   file?: FilePosition;
+  /**
+   * With `file`: the line ordinals' counters after the lines before this point (event_id counts
+   * lines sharing a timestamp), so a reading resumed at the byte offset, which does not see the
+   * lines before it, gives every line the ordinal a single reading gives it.
+   */
+  ordinals?: LineOrdinalState;
+}
+
+/** The last timestamp of each stream and how many lines before the last one shared it. */
+export interface LineOrdinalState {
+  stdout: string;
+  stdoutCount: number;
+  stderr: string;
+  stderrCount: number;
 }
 
 /** No line consumed before `position` is newer than this millisecond. */

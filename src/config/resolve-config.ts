@@ -134,6 +134,7 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
       maxLineBytes: bytes(capture.max_line_bytes),
       route: capture.route,
       hostName: capture.host_name ?? hostname(),
+      eventIds: capture.event_id ?? true,
     },
     filters: {
       includeNames: filters.include_names,

@@ -117,7 +117,8 @@ void describe('CheckpointStore', () => {
     const first = store();
     await first.load();
     const file = { dev: '2049', ino: '18446744073709551615', firstEntryTime: '2026-11-29T06:00:00.000000000Z', offset: 123_456, skip: 2 };
-    first.commit(A, { sinceMs: 10, skip: 2, file }, 't', 'a');
+    const ordinals = { stdout: '2026-11-29T06:00:01.000000000Z', stdoutCount: 3, stderr: '', stderrCount: 0 };
+    first.commit(A, { sinceMs: 10, skip: 2, file, ordinals }, 't', 'a');
     first.commit(B, { sinceMs: 20, skip: 1 }, 't', 'b');
     await first.close();
     const stored = JSON.parse(await readFile(join(dir, POSITIONS_FILE), 'utf8')) as { containers: Record<string, Record<string, unknown>> };
@@ -125,7 +126,8 @@ void describe('CheckpointStore', () => {
     assert.equal('file' in (stored.containers[B] ?? {}), false);
     const second = store();
     await second.load();
-    assert.deepEqual(second.get(A), { sinceMs: 10, skip: 2, file });
+    assert.deepEqual(stored.containers[A]?.ordinals, { stdout: ['2026-11-29T06:00:01.000000000Z', 3], stderr: ['', 0] });
+    assert.deepEqual(second.get(A), { sinceMs: 10, skip: 2, file, ordinals });
     assert.deepEqual(second.get(B), { sinceMs: 20, skip: 1 });
     // A damaged `file` part: the time position stands (the file route scans for it).
     const containers = { [A]: { ...stored.containers[A], file: { dev: 'x', ino: '1', first_entry_time: '', offset: -1, skip: 0 } } };

@@ -10,12 +10,14 @@
 //   { "version": 1, "containers": { "<id>": { "since_ms": n, "skip": n, "newest_ms"?: n, "last_timestamp": "...", "name": "..." } } }
 // (newest_ms only where a long line held the position back: see Position.newestMs)
 // and, for lines read by the file route, the same point as a byte offset in the json-file log:
-//   "file": { "dev": "…", "ino": "…", "first_entry_time": "…", "offset": n, "skip": n }
+//   "file": { "dev": "…", "ino": "…", "first_entry_time": "…", "offset": n, "skip": n },
+//   "ordinals": { "stdout": ["<timestamp>", n], "stderr": ["<timestamp>", n] }
+// (ordinals: event_id's counters of lines sharing a timestamp, to go on from at the byte offset)
 // A `file` part that does not parse is dropped alone: the time position still resumes exactly.
 import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter } from 'prom-client';
-import type { Position } from '../capture/position.js';
+import type { LineOrdinalState, Position } from '../capture/position.js';
 import type { PositionSource } from '../capture/position-source.js';
 import { isContainerId } from '../docker/container-id.js';
 import { isFilePosition } from '../docker/json-file/file-position.js';
@@ -32,6 +34,7 @@ interface StoredPosition {
   skip: number;
   newest_ms?: number;
   file?: StoredFilePosition;
+  ordinals?: StoredOrdinals;
   last_timestamp: string;
   name: string;
 }
@@ -42,6 +45,23 @@ interface StoredFilePosition {
   first_entry_time: string;
   offset: number;
   skip: number;
+}
+
+interface StoredOrdinals {
+  stdout: [string, number];
+  stderr: [string, number];
+}
+
+function ordinalsOf(value: unknown): LineOrdinalState | undefined {
+  if (!isObject(value)) return undefined;
+  const { stdout, stderr } = value;
+  const pair = (v: unknown): v is [string, number] => Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isSafeInteger(v[1]) && (v[1] as number) >= 0;
+  if (!pair(stdout) || !pair(stderr)) return undefined;
+  return { stdout: stdout[0], stdoutCount: stdout[1], stderr: stderr[0], stderrCount: stderr[1] };
+}
+
+function storedOrdinals(state: LineOrdinalState): StoredOrdinals {
+  return { stdout: [state.stdout, state.stdoutCount], stderr: [state.stderr, state.stderrCount] };
 }
 
 function storedFile(file: FilePosition): StoredFilePosition {
@@ -144,6 +164,8 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
     const position: Position = entry.newest_ms === undefined ? { sinceMs: entry.since_ms, skip: entry.skip } : { sinceMs: entry.since_ms, skip: entry.skip, newestMs: entry.newest_ms };
     const file = entry.file === undefined ? undefined : filePositionOf(entry.file);
     if (file !== undefined) position.file = file;
+    const ordinals = file === undefined || entry.ordinals === undefined ? undefined : ordinalsOf(entry.ordinals);
+    if (ordinals !== undefined) position.ordinals = ordinals;
     return position;
   }
 
@@ -153,6 +175,7 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
       skip: position.skip,
       ...(position.newestMs === undefined ? {} : { newest_ms: position.newestMs }),
       ...(position.file === undefined ? {} : { file: storedFile(position.file) }),
+      ...(position.file === undefined || position.ordinals === undefined ? {} : { ordinals: storedOrdinals(position.ordinals) }),
       last_timestamp: lastTimestamp,
       name: containerName,
     });
@@ -264,12 +287,13 @@ function parsePositions(text: string): Map<string, StoredPosition> | undefined {
   const out = new Map<string, StoredPosition>();
   for (const [id, entry] of Object.entries(value.containers)) {
     if (!isObject(entry)) return undefined;
-    const { since_ms: sinceMs, skip, newest_ms: newestMs, last_timestamp: lastTimestamp, name, file } = entry;
+    const { since_ms: sinceMs, skip, newest_ms: newestMs, last_timestamp: lastTimestamp, name, file, ordinals } = entry;
     if (newestMs !== undefined && (typeof newestMs !== 'number' || !Number.isFinite(newestMs) || newestMs < 0)) return undefined;
     if (typeof sinceMs !== 'number' || !Number.isFinite(sinceMs) || sinceMs < 0) return undefined;
     if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0) return undefined;
     const filePosition = filePositionOf(file);
-    out.set(id, { since_ms: sinceMs, skip, ...(typeof newestMs === 'number' ? { newest_ms: newestMs } : {}), ...(filePosition !== undefined ? { file: storedFile(filePosition) } : {}), last_timestamp: typeof lastTimestamp === 'string' ? lastTimestamp : '', name: typeof name === 'string' ? name : '' });
+    const ordinalState = filePosition === undefined ? undefined : ordinalsOf(ordinals);
+    out.set(id, { since_ms: sinceMs, skip, ...(typeof newestMs === 'number' ? { newest_ms: newestMs } : {}), ...(filePosition !== undefined ? { file: storedFile(filePosition) } : {}), ...(ordinalState !== undefined ? { ordinals: storedOrdinals(ordinalState) } : {}), last_timestamp: typeof lastTimestamp === 'string' ? lastTimestamp : '', name: typeof name === 'string' ? name : '' });
   }
   return out;
 }
