@@ -158,7 +158,7 @@ export const CONFIG_FILE_SCHEMA = {
           type: 'string',
           enum: ['auto', 'api', 'file'],
           default: 'auto',
-          description: "How each container's log is read: auto reads the json-file of a container from docker.containers_dir when it is readable and the API otherwise; api always uses the API; file is auto that also logs, once per container, why a container is read through the API. A file that cannot be read falls back to the API without losing or repeating a line.",
+          description: "How each container's log is read: auto reads the json-file of a container from docker.containers_dir when it is readable and the API otherwise; api always uses the API; file is auto that needs docker.containers_dir and also logs, once per container, why a container is read through the API. A file that cannot be read falls back to the API without losing or repeating a line.",
         },
         host_name: {
           type: 'string',

@@ -200,6 +200,11 @@ void describe('loadConfig refuses broken configurations', () => {
       expect: ['FILE: buffer.resume_bytes: expected a size less than buffer.max_bytes (2MiB), got "2MiB" (lower buffer.resume_bytes or raise buffer.max_bytes)'],
     },
     {
+      name: 'route file without a containers directory',
+      yaml: 'capture:\n  route: file\n',
+      expect: ["FILE: capture.route: file needs docker.containers_dir (the daemon's containers directory as mounted here); set it, or use auto or api"],
+    },
+    {
       name: 'a bad listen address',
       yaml: 'server:\n  listen: localhost\n',
       expect: ['FILE: server.listen: expected host:port such as 127.0.0.1:8001 or [::1]:8001, got "localhost" (write host:port, with an IPv6 host in brackets)'],

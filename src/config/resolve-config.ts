@@ -102,6 +102,14 @@ export function crossKeyProblems(config: RawConfig, sources: SourceLookup): Conf
       message: expectedGot(`a duration no longer than sink.retry.max_backoff (${formatDuration(max)})`, describeFound(getAt(config, initialPath), initialPath)),
     });
   }
+  const routePath = ['capture', 'route'];
+  if (getAt(config, routePath) === 'file' && getAt(config, ['docker', 'containers_dir']) === undefined) {
+    problems.push({
+      source: sources.sourceOf(routePath),
+      path: routePath.join('.'),
+      message: 'file needs docker.containers_dir (the daemon\'s containers directory as mounted here); set it, or use auto or api',
+    });
+  }
   problems.push(...authorizationProblems(config, sources));
   return problems;
 }
