@@ -44,6 +44,7 @@ void describe('DockerReader (stand-in daemon)', () => {
           Created: '2026-11-28T01:43:21.152000367Z',
           Config: { Image: 'nginx:1', Labels: { team: 'core' }, Tty: true },
           HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'not-a-string': 3 } } },
+          LogPath: `/var/lib/docker/containers/${'a'.repeat(64)}/${'a'.repeat(64)}-json.log`,
           State: { Running: true },
         });
       }
@@ -107,6 +108,7 @@ void describe('DockerReader (stand-in daemon)', () => {
         tty: true,
         logDriver: 'json-file',
         logOptions: { 'max-size': '10m' },
+        logPath: `/var/lib/docker/containers/${'a'.repeat(64)}/${'a'.repeat(64)}-json.log`,
         running: true,
       });
     } finally {
