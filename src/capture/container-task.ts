@@ -288,14 +288,17 @@ export class ContainerTask {
   /** The route the next read takes (the file route follows json-file's rotation itself). */
   private get route(): CaptureRoute {
     if (this.fileLocation === undefined) this.fileLocation = this.locateFile();
-    return this.fileLocation !== null && this.fileRouteFailure === undefined ? 'file' : 'api';
+    return this.fileLocation !== null && this.fileLocation !== undefined && this.fileRouteFailure === undefined ? 'file' : 'api';
   }
 
-  /** The container's log file under the mount, or null when it is read through the API. */
-  private locateFile(): JsonLogLocation | null {
+  /** The container's log file under the mount, null when it is read through the API, undefined: not known yet. */
+  private locateFile(): JsonLogLocation | null | undefined {
     const settings = this.services.fileRoute();
     if (settings === undefined) return null;
     const info = this.currentInfo;
+    // Created but never started: json-file gives it a LogPath when it starts (the task learns it
+    // from the inspect after its stream ends); read through the API until then.
+    if (info.logDriver === 'json-file' && info.logPath === '') return undefined;
     if (info.logDriver !== 'json-file') {
       if (settings.explain) this.giveUpFileRoute(new JsonFileError('JSON_FILE_NOT_FOUND', `the container logs to ${info.logDriver || 'an unknown driver'}, not json-file`), undefined);
       return null;
@@ -435,6 +438,11 @@ export class ContainerTask {
    * Throws the DockerError of an open the daemon refused.
    */
   private async read(follow: boolean): Promise<StreamResult> {
+    if (this.fileLocation === undefined && this.currentInfo.logDriver === 'json-file' && !this.currentInfo.logPath && this.services.fileRoute() !== undefined) {
+      // Inspected before it ever started: its LogPath may be known now.
+      const fresh = await this.services.docker.inspect(this.id).catch(() => undefined);
+      if (fresh?.logPath) this.currentInfo = { ...this.currentInfo, logPath: fresh.logPath };
+    }
     if (this.route === 'file') {
       const location = this.fileLocation as JsonLogLocation;
       let result: StreamResult;

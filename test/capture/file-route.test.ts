@@ -19,7 +19,7 @@ import type { CapturerConfig } from '../../src/config/capturer-config.js';
 import type { CapturedLine } from '../../src/capture/captured-line.js';
 import type { Position } from '../../src/capture/position.js';
 import { createLogger } from '../../src/utils/logger.js';
-import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
+import { TEST_IMAGE, TEST_LABEL, daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import { SeqContainer } from '../support/seq-container.js';
 import { waitFor } from '../support/wait-for.js';
 import { CollectingConsumer, MemoryPositions, RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitUntilDrained } from './capture-harness.js';
@@ -342,6 +342,29 @@ describe('capture file route (real daemon)', () => {
     }
     assert.equal(openLogFiles(), 0, 'no log file open after close');
     assert.equal(watchers(), watchersBefore, 'no directory watch left after close');
+  });
+
+  it('reads a container created before capture started and started after by the file route (its LogPath comes with the start)', async (t) => {
+    const docker = await requireDocker(t);
+    if (!docker) return;
+    const run = uniqueName('file-created');
+    const container = await docker.createContainer({ name: uniqueName('created'), Image: TEST_IMAGE, Cmd: ['sh', '-c', 'seq 1 300'], Labels: { [TEST_LABEL]: 'true', [RUN_LABEL]: run }, HostConfig: { NetworkMode: 'none' } });
+    const under = await startEngine(fileConfig(run, await containersDirOf(docker)));
+    try {
+      await waitFor('the created container tracked and read to its (empty) end', {
+        watch: () => under.engine.status().containers.find((c) => c.id === container.id)?.state,
+        until: (state) => state === 'stopped',
+      });
+      await container.start();
+      assert.equal(await waitForExit(container), 0);
+      await waitFor('its 300 lines', { watch: () => under.consumer.of(container.id).length, until: (n) => n >= 300 });
+      await waitUntilDrained(under.engine, [container.id]);
+      await assertMatchesDaemon(docker, under.consumer, container.id);
+      assert.equal(under.engine.status().containers.find((c) => c.id === container.id)?.route, 'file');
+    } finally {
+      await under.close();
+      await removeQuietly(container);
+    }
   });
 
   it('shows an unreadable containers_dir in /status and reads every container through the API', async (t) => {
