@@ -17,6 +17,10 @@ type CounterChild = { inc(value?: number): void };
 export type ReopenKind = 'start' | 'rotation' | 'turn' | 'reconnect' | 'poll';
 const REOPEN_KINDS: readonly ReopenKind[] = ['start', 'rotation', 'turn', 'reconnect', 'poll'];
 
+/** What completed a multiline record: its rule, its timeout, the limits (cut), or a flush (the container stopped, capture stops). */
+export type MultilineEnd = 'rule' | 'timeout' | 'limit' | 'flush';
+const MULTILINE_ENDS: readonly MultilineEnd[] = ['rule', 'timeout', 'limit', 'flush'];
+
 /** How long a container's repeated daemon error reports are summarised instead of logged one by one. */
 const DAEMON_ERROR_LOG_INTERVAL_MS = 60_000;
 
@@ -38,6 +42,9 @@ export class CaptureTelemetry {
   private readonly tailWidened: Counter;
   private readonly tailFallbacks: Counter<'reason'>;
   private readonly rotatedAway: Counter;
+  /** Per-end children, resolved once: in continue_through mode nearly every line is a group. */
+  private readonly multilineRecords: Record<MultilineEnd, CounterChild>;
+  private readonly multilineLabelErrors: Counter;
   /** Per-stream children, resolved once: the hot path must not hash labels. */
   readonly stdoutLines: CounterChild;
   readonly stderrLines: CounterChild;
@@ -64,6 +71,10 @@ export class CaptureTelemetry {
     this.tailWidened = new Counter({ name: 'log_capturer_tail_window_widened_total', help: 'Tail windows that did not reach back to the position and were asked for again, wider.', registers });
     this.tailFallbacks = new Counter({ name: 'log_capturer_tail_window_fallbacks_total', help: 'Streams opened by since alone instead of a tail window: small_log (the whole log is small), too_large (the window would be too large).', labelNames: ['reason'] as const, registers });
     this.rotatedAway = new Counter({ name: 'log_capturer_positions_rotated_away_total', help: 'Reopenings whose position was partly gone: the daemon had rotated the log files away before they were read again (lines it deleted unread are lost to its rotation).', registers });
+    const multilineRecords = new Counter({ name: 'log_capturer_multiline_records_total', help: 'Groups of lines a multiline rule completed (each one record), by what completed it: rule, timeout, limit (cut at max_lines or max_bytes), flush (the container stopped, or capture stopped).', labelNames: ['end'] as const, registers });
+    this.multilineRecords = { rule: multilineRecords.labels('rule'), timeout: multilineRecords.labels('timeout'), limit: multilineRecords.labels('limit'), flush: multilineRecords.labels('flush') };
+    this.multilineLabelErrors = new Counter({ name: 'log_capturer_multiline_label_errors_total', help: 'Containers whose log-capturer.multiline.* labels were invalid and ignored (counted once per container).', registers });
+    for (const end of MULTILINE_ENDS) this.multilineRecords[end].inc(0);
     for (const kind of REOPEN_KINDS) this.reopens.inc({ kind }, 0);
     for (const reason of ['small_log', 'too_large'] as const) this.tailFallbacks.inc({ reason }, 0);
     // Known label values start at 0, so a series exists (and rate() works) before the first line.
@@ -112,6 +123,20 @@ export class CaptureTelemetry {
     this.logger.warn(
       { container_id: container.id, container_name: container.name, missing_lines: missing, log_driver: container.logDriver, log_options: container.logOptions },
       'capture: the daemon rotated this container\'s log files away faster than they were read; lines it deleted unread are lost (raise max-size/max-file, or give it a follow stream)',
+    );
+  }
+
+  /** A multiline group became a record. */
+  multilineRecord(end: MultilineEnd): void {
+    this.multilineRecords[end].inc();
+  }
+
+  /** A container's multiline labels do not make a valid rule: they are ignored. Called once per container. */
+  multilineLabelsInvalid(container: ContainerInfo, problems: readonly string[], fallback: 'the configured rule' | 'no grouping'): void {
+    this.multilineLabelErrors.inc();
+    this.logger.warn(
+      { container_id: container.id, container_name: container.name, problems },
+      `capture: this container's multiline labels are invalid and ignored (${fallback} applies): ${problems.join('; ')}`,
     );
   }
 

@@ -8,6 +8,12 @@ export interface CapturedLine {
   line: LogLine;
   /** The position just after this line: reopening there reads the next line and not this one. */
   position: Position;
+  /**
+   * Present when a multiline rule joined this record from several lines (`message` holds them
+   * joined with `\n`, `line.timestamp` is the first one's), or when it is a part of a group cut
+   * at capture.multiline.max_lines or max_bytes (`cut`). Absent for an ordinary line.
+   */
+  multiline?: { lines: number; cut?: true };
 }
 
 /**

@@ -43,7 +43,8 @@ export interface ContainerStreamOptions {
   opening?: LogOpening;
   /** Follow new lines (default) or read to the current end and stop. */
   follow?: boolean;
-  consumer: LineConsumer;
+  /** Where its lines go: the task's consumer, or its multiline joiner in front of it. */
+  consumer: Pick<LineConsumer, 'accept'>;
   telemetry: CaptureTelemetry;
   maxLineBytes: number;
   /** The consumer said it is full (accept() returned false): stop reading until it drains. */

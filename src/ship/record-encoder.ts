@@ -16,6 +16,11 @@ interface ContainerPart {
   stderr: string;
 }
 
+/** A record joined by a multiline rule: how many lines it holds, and whether its group was cut at the limits. */
+function multilineFields(multiline: NonNullable<CapturedLine['multiline']>): string {
+  return `,"multiline_lines":${multiline.lines}${multiline.cut ? ',"multiline_cut":true' : ''}`;
+}
+
 export class RecordEncoder {
   private readonly parts = new Map<string, ContainerPart>();
 
@@ -31,6 +36,7 @@ export class RecordEncoder {
       '{"timestamp":' + JSON.stringify(c.line.timestamp) +
       ',"message":' + JSON.stringify(c.line.message.toString('utf8')) +
       (c.line.stream === 'stderr' ? part.stderr : part.stdout) +
+      (c.multiline === undefined ? '' : multilineFields(c.multiline)) +
       (c.line.truncated ? ',"truncated":true}\n' : '}\n');
     return Buffer.from(text, 'utf8');
   }
