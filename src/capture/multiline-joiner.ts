@@ -148,6 +148,8 @@ export class MultilineJoiner {
       this.completed(group);
       more = this.emit(group, 'flush') && more;
     }
+    if (this.timer !== undefined) clearTimeout(this.timer); // nothing left to time
+    this.timer = undefined;
     return more;
   }
 

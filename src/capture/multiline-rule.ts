@@ -59,9 +59,11 @@ export interface MultilineSettings {
 /** Grouping off: no rule, the default limits. */
 export const MULTILINE_OFF: MultilineSettings = Object.freeze({ timeoutMs: 1000, maxLines: 500, maxBytes: 1024 * 1024 });
 
-/** Whether a text is a regular expression we accept (JavaScript syntax, no flags), and why not. */
+/**
+ * Whether a text is a regular expression we accept (JavaScript syntax, no flags), and why not.
+ * The empty pattern is one: it matches every line (halt_before's usual start_pattern).
+ */
 export function checkPattern(text: string): { ok: true; value: RegExp } | { ok: false; reason: string } {
-  if (text.length === 0) return { ok: false, reason: 'an empty pattern matches every line' };
   try {
     return { ok: true, value: new RegExp(text) };
   } catch (error) {
