@@ -10,35 +10,12 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import type { CapturedLine, LineConsumer } from '../../src/capture/captured-line.js';
-import { MULTILINE_OFF, containerRule } from '../../src/capture/multiline-rule.js';
-import type { MultilineSettings } from '../../src/capture/multiline-rule.js';
+import { containerRule } from '../../src/capture/multiline-rule.js';
 import { metricValue } from '../support/metric-values.js';
 import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
-import { compareRecords, expectedRecords, fromCaptured } from '../support/multiline-oracle.js';
+import { GLOBAL_RULE, PYTHON_LABELS, compareRecords, expectedRecords, fromCaptured, javaAndGoScript, pythonScript } from '../support/multiline-oracle.js';
 import type { MultilineRecord } from '../support/multiline-oracle.js';
 import { RUN_LABEL, captureConfig, startEngine, waitUntilDrained } from './capture-harness.js';
-
-/** Java traces and Go panics (continue_through); some traces pause 150 ms in the middle, past a rotation. */
-export const JAVA_AND_GO = [
-  'i=0; while [ $i -lt 100 ]; do',
-  "  printf 'INFO request %d ok\\njava.lang.IllegalStateException: boom %d\\n\\tat com.example.Service.handle(Service.java:%d)\\n\\tat com.example.Server.run(Server.java:88)\\nCaused by: java.io.IOException: closed %d\\n\\tat java.base/java.io.File.read(File.java:1)\\n\\t... 2 more\\n' $i $i $i $i",
-  "  printf 'panic: runtime error: index out of range [%d] with length 3\\n\\ngoroutine 1 [running]:\\nmain.main()\\n\\t/app/main.go:%d +0x1d\\nexit status 2\\n' $i $i >&2",
-  "  if [ $((i % 15)) -eq 7 ]; then printf 'java.lang.Error: slow %d\\n\\tat A.a(A.java:1)\\n' $i; printf 'panic: slow %d\\n\\ngoroutine 7 [running]:\\n' $i >&2; usleep 150000; printf '\\tat B.b(B.java:2)\\n'; printf 'main.slow()\\n\\t/app/slow.go:1\\n' >&2; fi",
-  '  i=$((i+1)); [ $((i % 10)) -eq 0 ] && usleep 20000',
-  'done',
-  "echo 'INFO done'; echo 'WARN done' >&2",
-].join('\n');
-
-/** Python tracebacks after bracketed log lines (halt_before on `[`), on both streams. */
-export const PYTHON = [
-  'i=0; while [ $i -lt 100 ]; do',
-  "  printf '[%d] INFO handled\\n[%d] ERROR failed\\nTraceback (most recent call last):\\n  File \"/app/main.py\", line %d, in <module>\\n    main()\\n  File \"/app/main.py\", line 3, in main\\n    raise ValueError(\"bad %d\")\\nValueError: bad %d\\n' $i $i $i $i $i",
-  "  printf '[%d] WARN on stderr\\nTraceback (most recent call last):\\n  File \"/app/w.py\", line 1, in <module>\\nKeyError: %d\\n' $i $i >&2",
-  "  if [ $((i % 15)) -eq 3 ]; then printf '[%d] ERROR slow\\nTraceback (most recent call last):\\n' $i; usleep 150000; printf '  File \"/app/s.py\", line 9, in <module>\\nOSError: slow\\n'; fi",
-  '  i=$((i+1)); [ $((i % 10)) -eq 0 ] && usleep 20000',
-  'done',
-  "printf '[end] last\\n'; printf '[end] last err\\n' >&2",
-].join('\n');
 
 /** A trace longer than max_lines (30 lines, cut into 12 + 12 + 6) between ordinary Java traces. */
 const LONG_TRACE = [
@@ -48,24 +25,6 @@ const LONG_TRACE = [
   "  printf 'java.lang.Exception: short %d\\n\\tat S.s(S.java:1)\\n' $r; printf 'plain err %d\\n' $r >&2; usleep 120000",
   'done',
 ].join('\n');
-
-/** The rule for every container in these tests: Java and Go traces, continue_through. */
-export const GLOBAL_RULE: MultilineSettings = {
-  ...MULTILINE_OFF,
-  startPattern: '^[^\\s]',
-  conditionPattern: '^(\\s|Caused by:|goroutine |main\\.|exit status|$)',
-  mode: 'continue_through',
-  // Long enough that only the container's end completes the last groups, however loaded the machine.
-  timeoutMs: 30_000,
-  maxLines: 12,
-};
-
-/** Labels of the Python container: its own rule, halt_before on lines that start with `[`. */
-export const PYTHON_LABELS = {
-  'log-capturer.multiline.start_pattern': '',
-  'log-capturer.multiline.condition_pattern': '^\\[',
-  'log-capturer.multiline.mode': 'halt_before',
-};
 
 /** Keeps every record the engine hands on, by container. */
 class RecordCollector extends EventEmitter implements LineConsumer {
@@ -93,8 +52,8 @@ void describe('multiline at the source, with real containers', () => {
         const all = { [RUN_LABEL]: run, ...labels };
         containers.push({ what, container: await runContainer(docker, { name: uniqueName(what), script, labels: all }), labels: all });
       };
-      await start('java-go', JAVA_AND_GO);
-      await start('python', PYTHON, PYTHON_LABELS);
+      await start('java-go', javaAndGoScript(100));
+      await start('python', pythonScript(100), PYTHON_LABELS);
       await start('long', LONG_TRACE, { 'log-capturer.multiline.mode': 'bogus' }); // invalid: the configured rule applies
       for (const { container } of containers) assert.equal(await waitForExit(container), 0);
       const ids = containers.map(({ container }) => container.id);
