@@ -237,7 +237,7 @@ export class MultilineJoiner {
     }
     if (cut.seq < this.safe.seq) cut = this.safe; // it never moves back (see the header)
     this.safe = cut;
-    this.spans = this.spans.filter((span) => span.lastSeq >= cut.seq);
+    if (this.spans.length > 0) this.spans = this.spans.filter((span) => span.lastSeq >= cut.seq);
     return cut.position;
   }
 }

@@ -28,9 +28,9 @@ export const MULTILINE_LABEL_PREFIX = 'log-capturer.multiline.';
 const LABEL_KEYS = ['start_pattern', 'condition_pattern', 'mode', 'timeout'] as const;
 type LabelKey = (typeof LABEL_KEYS)[number];
 
-/** Bounds of a rule's timeout, the same for the configuration and the labels. */
-export const MULTILINE_TIMEOUT_MIN = '1ms';
-export const MULTILINE_TIMEOUT_MAX = '1h';
+/** Bounds of a rule's timeout, the same for the configuration (its schema) and the labels. */
+export const MULTILINE_TIMEOUT_MIN = '1ms' as const;
+export const MULTILINE_TIMEOUT_MAX = '1h' as const;
 const TIMEOUT_MIN_MS = 1;
 const TIMEOUT_MAX_MS = 3_600_000;
 
@@ -56,7 +56,7 @@ export interface MultilineSettings {
   maxBytes: number;
 }
 
-/** Grouping off: no rule, the default limits. */
+/** Grouping off: no rule, the configuration's defaults (src/config/multiline-config.test.ts checks they agree). */
 export const MULTILINE_OFF: MultilineSettings = Object.freeze({ timeoutMs: 1000, maxLines: 500, maxBytes: 1024 * 1024 });
 
 /**

@@ -12,6 +12,7 @@
 // the literal as it is, costs nothing at run time (a type-only dev dependency), and treats a key
 // with a `default` as present, which is what ajv's useDefaults makes true.
 import type { FromSchema } from 'json-schema-to-ts';
+import { MULTILINE_TIMEOUT_MAX, MULTILINE_TIMEOUT_MIN } from '../capture/multiline-rule.js';
 
 /** Bounds of the `duration` and `size` keywords, written like the values: `{ "min": "100ms" }`. */
 export interface UnitBounds {
@@ -182,7 +183,7 @@ export const CONFIG_FILE_SCHEMA = {
             timeout: {
               type: 'string',
               description: 'A group whose stream brings no new line for this long is complete (time spent reopening a stream or paused by backpressure does not count).',
-              duration: { min: '1ms', max: '1h' },
+              duration: { min: MULTILINE_TIMEOUT_MIN, max: MULTILINE_TIMEOUT_MAX },
               default: '1s',
             },
             max_lines: {

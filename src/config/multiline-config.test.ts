@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, formatProblem } from './config-errors.js';
+import { MULTILINE_OFF } from '../capture/multiline-rule.js';
 import { loadConfig } from './load-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lc-multiline-config-'));
@@ -30,6 +31,7 @@ void describe('capture.multiline', () => {
   void it('is off by default, with the default limits', async () => {
     const config = await loadConfig({ env: {} });
     assert.deepEqual(config.capture.multiline, { timeoutMs: 1000, maxLines: 500, maxBytes: 1024 * 1024 });
+    assert.deepEqual(config.capture.multiline, MULTILINE_OFF, 'what tests and defaults use as "off"');
   });
 
   void it('resolves a whole rule, durations and sizes', async () => {
