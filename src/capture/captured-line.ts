@@ -8,6 +8,8 @@ export interface CapturedLine {
   line: LogLine;
   /** The position just after this line: reopening there reads the next line and not this one. */
   position: Position;
+  /** Lines of the same container and stream with the very same timestamp before this one: with them it names the line. */
+  ordinal: number;
   /**
    * Present when a multiline rule joined this record from several lines (`message` holds them
    * joined with `\n`, `line.timestamp` is the first one's), or when it is a part of a group cut

@@ -17,7 +17,7 @@ function rule(start: string, condition: string, mode: MultilineMode, timeoutMs =
 /** Line i of a test has the position {sinceMs: i + 1}: "reopen here and line i + 1 comes next". */
 function line(i: number, stream: LogStreamName, text: string): CapturedLine {
   const ms = String(i).padStart(3, '0');
-  return { container: CONTAINER, line: { timestamp: `2026-11-29T00:00:00.${ms}000000Z`, stream, message: Buffer.from(text), truncated: false, chunks: 1 }, position: { sinceMs: i + 1, skip: 0 } };
+  return { container: CONTAINER, line: { timestamp: `2026-11-29T00:00:00.${ms}000000Z`, stream, message: Buffer.from(text), truncated: false, chunks: 1 }, position: { sinceMs: i + 1, skip: 0 }, ordinal: 0 };
 }
 
 interface Shipped {

@@ -215,6 +215,7 @@ export class MultilineJoiner {
       container: first.container,
       line: { timestamp: first.line.timestamp, stream: first.line.stream, message: Buffer.concat(parts, group.bytes), truncated, chunks },
       position: this.safePosition(),
+      ordinal: first.ordinal, // the record is named by its first line (event_id): the same on every reading
       multiline: cut ? { lines: group.items.length, cut: true } : { lines: group.items.length },
     });
   }

@@ -48,6 +48,8 @@ export interface CaptureConfig {
   hostName: string;
   /** capture.multiline: the rule for every container (or none) and the limits of every rule */
   multiline: MultilineSettings;
+  /** capture.event_id (default true): records carry `event_id` (src/ship/event-id.ts) */
+  eventIds: boolean;
 }
 
 export interface FiltersConfig {

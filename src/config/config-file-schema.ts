@@ -202,6 +202,11 @@ export const CONFIG_FILE_SCHEMA = {
           },
           default: {},
         },
+        event_id: {
+          type: 'boolean',
+          default: true,
+          description: 'Give every record an event_id: 16 hex digits naming the line (container, timestamp, stream, ordinal), the same each time the line is read again, for deduplication in the sink.',
+        },
       },
       default: {},
     },

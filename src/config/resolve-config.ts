@@ -156,6 +156,7 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
         maxLines: capture.multiline.max_lines,
         maxBytes: bytes(capture.multiline.max_bytes),
       },
+      eventIds: capture.event_id ?? true,
     },
     filters: {
       includeNames: filters.include_names,

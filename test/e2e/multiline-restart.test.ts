@@ -19,7 +19,7 @@ import { containerRule } from '../../src/capture/multiline-rule.js';
 import { capturerExit, freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
 import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import type { ReferenceLine } from '../support/docker.js';
-import { GLOBAL_RULE, PYTHON_LABELS, compareRecords, expectedRecords, fromNdjson, javaAndGoScript, pythonScript } from '../support/multiline-oracle.js';
+import { GLOBAL_RULE, PYTHON_LABELS, compareRecords, expectedRecords, fromNdjson, javaAndGoScript, pythonScript, recordKey } from '../support/multiline-oracle.js';
 import type { MultilineRecord } from '../support/multiline-oracle.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
 import { waitFor } from '../support/wait-for.js';
@@ -110,6 +110,14 @@ async function scenario(t: TestContext, signal: 'SIGTERM' | 'SIGKILL'): Promise<
     if (signal === 'SIGKILL') {
       assert.deepEqual(result.foreign, [], `${what}: a record that is not a whole group (a group was split by the kill)`);
       assert.deepEqual(result.missing, [], `${what}: a group never shipped whole`);
+      // A record shipped again is named as the first time (event_id: its first line's), so a dedupe sink keeps it once.
+      const ids = new Map<string, Set<unknown>>();
+      for (const e of receiver.events.filter((r) => r.container_id === container.id)) {
+        const k = recordKey(fromNdjson(e));
+        ids.set(k, (ids.get(k) ?? new Set()).add(e.event_id));
+      }
+      assert.deepEqual([...ids].filter(([, set]) => set.size !== 1).map(([k]) => k.slice(0, 80)), [], `${what}: a record shipped again under another event_id`);
+      assert.equal(new Set([...ids.values()].flatMap((set) => [...set])).size, ids.size, `${what}: two different records with one event_id`);
     } else {
       assert.equal(result.duplicated, 0, `${what}: nothing acknowledged is shipped again after a clean stop`);
       for (const stream of STREAMS) {
