@@ -173,7 +173,9 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
       this.queues.set(containerId, queue);
     }
     // Straight into the container's segment: no Buffer of its own, no copy until a batch needs one.
-    const segment = this.memory.segmentFor(queue, this.encoder.maxRecordBytes(line), queue.bytes, () => this.encoder.recordBytes(line));
+    // The O(1) bound on its size, or for a line too long for that, its exact size.
+    const reserve = this.encoder.maxRecordBytes(line);
+    const segment = this.memory.segmentFor(queue, reserve <= this.memory.maxSegmentBytes ? reserve : this.encoder.recordBytes(line), queue.bytes);
     const start = segment.used;
     const end = this.encoder.encodeInto(line, segment.buffer, start);
     this.memory.written(segment, end);

@@ -10,7 +10,7 @@ class Owner implements SegmentOwner {
 
 /** Writes `text` as one record of `owner`, as the pipeline does (reserve = twice the size). */
 function write(memory: RecordMemory, owner: Owner, text: string, reserve = 2 * text.length): SegmentRecord {
-  const segment = memory.segmentFor(owner, reserve, owner.backlog, () => text.length);
+  const segment = memory.segmentFor(owner, reserve <= memory.maxSegmentBytes ? reserve : text.length, owner.backlog);
   const start = segment.used;
   const end = start + segment.buffer.write(text, start, 'latin1');
   memory.written(segment, end);

@@ -59,21 +59,18 @@ export class RecordMemory {
   }
 
   /**
-   * The owner's segment if it has `reserve` bytes of room, else a new one (the old one is closed
-   * for writing). `backlog` (the owner's bytes waiting) sizes it; `exact` is asked for a record
-   * whose reserve is above the largest segment, and gets a segment of its own, of its exact size.
+   * The owner's segment if it has `need` bytes of room, else a new one (the old one is closed for
+   * writing). `backlog` (the owner's bytes waiting) sizes it; a record that needs more than the
+   * largest segment gets a segment of its own, of exactly `need` bytes.
    */
-  segmentFor(owner: SegmentOwner, reserve: number, backlog: number, exact: () => number): RecordSegment {
+  segmentFor(owner: SegmentOwner, need: number, backlog: number): RecordSegment {
     const current = owner.segment;
-    if (current !== undefined && current.room >= reserve) return current;
-    let size: number;
-    if (reserve > this.maxSegmentBytes) {
-      size = exact();
-      if (current !== undefined && current.room >= size) return current;
-    } else {
-      size = clamp(ceilPowerOfTwo(Math.max(reserve, backlog)), this.minSegmentBytes, this.maxSegmentBytes);
+    if (current !== undefined && current.room >= need) return current;
+    let size = need;
+    if (need <= this.maxSegmentBytes) {
+      size = clamp(ceilPowerOfTwo(Math.max(need, backlog)), this.minSegmentBytes, this.maxSegmentBytes);
       // Close to the bound: take no more than what is left of it (but always room for this record).
-      size = Math.max(reserve, Math.min(size, this.maxBytes - this.heldBytes));
+      size = Math.max(need, Math.min(size, this.maxBytes - this.heldBytes));
     }
     if (current !== undefined) this.close(current);
     const segment = new RecordSegment(Buffer.allocUnsafeSlow(size));
