@@ -18,9 +18,10 @@ const compressor = new Compressor();
 parentPort.on('message', (job) => {
   try {
     const out = compressor.compress(Buffer.from(job.body.buffer, job.body.byteOffset, job.body.byteLength));
-    // An exact copy, moved (not cloned) back: \`out\` may be a view of a larger scratch buffer.
-    const exact = new Uint8Array(out.length);
-    exact.set(out);
+    // Moved back, not cloned; \`out\` may be a view of a larger (or pooled) buffer: then a copy.
+    const own = out.byteOffset === 0 && out.buffer.byteLength === out.length && out.length > 4096;
+    const exact = own ? out : Buffer.allocUnsafeSlow(out.length);
+    if (!own) out.copy(exact);
     parentPort.postMessage({ id: job.id, out: exact }, [exact.buffer]);
   } catch (error) {
     parentPort.postMessage({ id: job.id, error: error instanceof Error ? error.message : String(error) });
@@ -55,8 +56,8 @@ export class ZstdCompressor {
       if (this.jobs.size === 1) worker.ref();
       // An exact copy is moved to the worker: `body` is a view of the pipeline's records and
       // stays theirs (cloning the view itself would copy its whole underlying segment).
-      const copy = new Uint8Array(body.length);
-      copy.set(body);
+      const copy = Buffer.allocUnsafeSlow(body.length);
+      body.copy(copy);
       worker.postMessage({ id, body: copy }, [copy.buffer]);
     });
   }
