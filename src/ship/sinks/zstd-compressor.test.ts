@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decompress } from 'zstd-napi';
+import { compress, decompress } from 'zstd-napi';
 import { ZstdCompressor } from './zstd-compressor.js';
 
 function body(size: number, seed: number): Buffer {
@@ -13,12 +13,16 @@ void describe('ZstdCompressor', () => {
   void it('compresses in its worker; concurrent bodies come back as their own frames', async () => {
     const compressor = new ZstdCompressor();
     try {
-      const bodies = [body(10, 3), body(100_000, 5), body(8 * 1024 * 1024, 7), body(1, 11)];
+      // Growing and shrinking sizes: the shared input buffer is replaced, then reused.
+      const bodies = [body(10, 3), body(100_000, 5), body(8 * 1024 * 1024, 7), body(1, 11), body(70_000, 13)];
       // A view into a larger buffer, as the pipeline's batches are: only the view is compressed.
       const backing = body(300_000, 13);
       bodies.push(backing.subarray(1000, 201_000));
       const frames = await Promise.all(bodies.map((b) => compressor.compress(b)));
-      frames.forEach((frame, i) => assert.ok(decompress(frame).equals(bodies[i] as Buffer), `body ${i}`));
+      frames.forEach((frame, i) => {
+        assert.ok(decompress(frame).equals(bodies[i] as Buffer), `body ${i}`);
+        assert.ok(frame.equals(compress(bodies[i] as Buffer)), `body ${i}: the same frame as zstd-napi's compress()`);
+      });
       assert.ok((frames[2] as Buffer).length < (bodies[2] as Buffer).length / 10, 'actually compressed');
     } finally {
       await compressor.close();
