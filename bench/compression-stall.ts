@@ -62,6 +62,9 @@ interface Row {
   batch_mib: number;
   lines: number;
   ratio: number;
+  /** Median and longest time the call itself ran on the main thread (the rest is elsewhere). */
+  blocked_median_ms: number;
+  blocked_max_ms: number;
   loop_delay_max_ms: number;
   loop_delay_p99_ms: number;
   loop_delay_mean_ms: number;
@@ -81,8 +84,13 @@ async function measure(method: string, compress: (body: Buffer) => Buffer | Prom
   let inBytes = 0;
   let outBytes = 0;
   let lines = 0;
+  const blocked: number[] = [];
   for (const { body, lines: count } of bodies) {
-    const out = await compress(body);
+    // The synchronous part of the call: how long this batch holds the event loop itself.
+    const called = performance.now();
+    const pending = compress(body);
+    blocked.push(performance.now() - called);
+    const out = await pending;
     inBytes += body.length;
     outBytes += out.length;
     lines += count;
@@ -102,6 +110,8 @@ async function measure(method: string, compress: (body: Buffer) => Buffer | Prom
     batch_mib: round(inBytes / bodies.length / 1024 / 1024, 2),
     lines,
     ratio: round(outBytes / inBytes, 3),
+    blocked_median_ms: round(median(blocked), 2),
+    blocked_max_ms: round(Math.max(...blocked), 2),
     loop_delay_max_ms: round(histogram.max / 1e6, 1),
     loop_delay_p99_ms: round(histogram.percentile(99) / 1e6, 1),
     loop_delay_mean_ms: round(histogram.mean / 1e6, 2),
@@ -109,6 +119,11 @@ async function measure(method: string, compress: (body: Buffer) => Buffer | Prom
     cpu_us_per_line: round(((cpuMs - idleCpuMs) * 1000) / lines, 3),
     wall_ms_per_batch: round(wallMs / bodies.length - PAUSE_MS, 2),
   };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 const batchBytes = parseSize(values['batch-bytes'] ?? '1MiB');
