@@ -44,7 +44,7 @@ class NullSink implements Sink {
 const container: ContainerInfo = {
   id: 'f3a0c1d2e5b64798a0b1c2d3e4f5061728394a5b6c7d8e9f0a1b2c3d4e5f6071', name: 'lct-bench-throughput-0a1b2c-throughput',
   image: 'log-capturer-test/busybox:latest', labels: { 'lct.bench': 'throughput-0a1b2c' }, createdAt: '2026-11-28T01:40:00.123456789Z',
-  tty: false, logDriver: 'json-file', running: true,
+  tty: false, logDriver: 'json-file', running: true, logOptions: {},
 };
 
 const LINES_PER_CHUNK = 100;

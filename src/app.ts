@@ -52,7 +52,11 @@ export async function startCapturer(config: CapturerConfig, logger: Logger): Pro
           dockerHealth: () => engine.dockerHealth(),
           sinkHealth: () => pipeline.sinkHealth(),
           checkpointHealthy: () => checkpoints.healthy(),
-          status: () => ({ capture: engine.status(), ship: pipeline.status() }),
+          status: () => ({
+            docker: { host: docker.address, ...engine.dockerHealth() },
+            capture: engine.status(),
+            ship: { ...pipeline.status(), acknowledged: checkpoints.acknowledgedTimestamps() },
+          }),
         },
       })
     : undefined;

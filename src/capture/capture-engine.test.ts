@@ -4,6 +4,7 @@
 // the fake daemon holds, line for line, as the integration tests do against the real one.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { FakeDocker } from '../../test/support/fake-docker.js';
 import type { FakeContainer } from '../../test/support/fake-docker.js';
@@ -12,7 +13,7 @@ import type { CapturerConfig } from '../config/capturer-config.js';
 import { DockerError } from '../docker/docker-error.js';
 import { createMetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
-import { silentLogger } from '../utils/logger.js';
+import { createLogger, silentLogger } from '../utils/logger.js';
 import { CaptureEngine } from './capture-engine.js';
 import type { CapturedLine, LineConsumer } from './captured-line.js';
 import type { Position } from './position.js';
@@ -65,15 +66,15 @@ class Positions implements PositionSource {
 function config(capture: Partial<CapturerConfig['capture']> = {}): CapturerConfig {
   return {
     docker: { host: 'unix:///fake', requestTimeoutMs: 1000 },
-    capture: { maxStreams: 10, rotationIntervalMs: 60_000, initialPosition: 'beginning', maxLineBytes: 1 << 20, hostName: 'h', ...capture },
+    capture: { maxStreams: 10, rotationIntervalMs: 60_000, pollIntervalMs: 20, initialPosition: 'beginning', maxLineBytes: 1 << 20, hostName: 'h', ...capture },
     filters: { includeNames: [], excludeNames: [], includeImages: [], excludeImages: [], includeLabels: [], excludeLabels: ['skip'], optOutLabel: 'log-capturer.enable' },
     sink: {
       type: 'stdout', compression: 'none', batch: { maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 1000 }, maxInFlight: 1,
       requestTimeoutMs: 1000, retry: { initialBackoffMs: 10, maxBackoffMs: 100, configErrorBackoffMs: 100 }, headers: {},
     },
     buffer: { maxBytes: 1 << 20, resumeBytes: 1 << 19 },
-    checkpoint: { stateDir: '/nonexistent', flushIntervalMs: 1000 },
-    server: { enabled: false, host: '127.0.0.1', port: 0 },
+    checkpoint: { stateDir: '/nonexistent', flushIntervalMs: 1000, deadLetterMaxBytes: 64 * 1024 * 1024 },
+    server: { enabled: false, host: '127.0.0.1', port: 0, maxConnections: 128 },
     shutdown: { gracePeriodMs: 1000 },
     log: { level: 'silent' },
   };
@@ -88,13 +89,13 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(capture: Partial<CapturerConfig['capture']> = {}, setup: (docker: FakeDocker) => void = () => {}, positions = new Positions(), docker = new FakeDocker(), pollIntervalMs = 20): Promise<Rig> {
+async function rig(capture: Partial<CapturerConfig['capture']> = {}, setup: (docker: FakeDocker) => void = () => {}, positions = new Positions(), docker = new FakeDocker()): Promise<Rig> {
   setup(docker);
   const collector = new Collector();
   const registry = createMetricsRegistry({ defaultMetrics: false });
   const engine = new CaptureEngine({
     config: config(capture), docker, consumer: collector, positions, registry, logger: silentLogger(),
-    selfContainerId: null, backoff: { initialMs: 5, maxMs: 40 }, pollIntervalMs,
+    selfContainerId: null, backoff: { initialMs: 5, maxMs: 40 },
   });
   await engine.start();
   return { docker, engine, collector, positions, registry, close: () => engine.close() };
@@ -359,6 +360,37 @@ void describe('CaptureEngine (fake Docker)', () => {
     }
   });
 
+  void it('says once, with what to do, that no daemon answers; and again only after it came back and went', async () => {
+    const docker = new FakeDocker();
+    const unreachable = (): DockerError => new DockerError('DOCKER_UNREACHABLE', 'connect ENOENT /var/run/docker.sock');
+    for (let i = 0; i < 6; i += 1) {
+      docker.failures.list.push(unreachable());
+      docker.failures.events.push(unreachable());
+    }
+    const lines: Array<Record<string, unknown>> = [];
+    const out = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const text of chunk.toString('utf8').split('\n')) if (text !== '') lines.push(JSON.parse(text) as Record<string, unknown>);
+        done();
+      },
+    });
+    const engine = new CaptureEngine({
+      config: config(), docker, consumer: new Collector(), positions: new Positions(), registry: createMetricsRegistry({ defaultMetrics: false }),
+      logger: createLogger('info', out), selfContainerId: null, backoff: { initialMs: 1, maxMs: 5 },
+    });
+    await engine.start();
+    try {
+      await until('connected after the outage', () => engine.dockerHealth().ok);
+      const hints = lines.filter((l) => /no Docker daemon answers at fake:\/\/docker/.test(String(l.msg)));
+      assert.equal(hints.length, 1, 'one hint for the whole outage');
+      assert.match(String(hints[0]?.msg), /DOCKER_HOST/);
+      assert.match(String(hints[0]?.msg), /--docker-host/);
+      assert.match(String(hints[0]?.msg), /docker-daemon\.sh start/);
+    } finally {
+      await engine.close();
+    }
+  });
+
   void it('initial_position end skips what containers wrote before the first start', async () => {
     let c!: FakeContainer;
     const r = await rig({ initialPosition: 'end' }, (docker) => {
@@ -503,6 +535,26 @@ void describe('CaptureEngine (fake Docker)', () => {
         await until('all lines', () => containers.every((c) => r.collector.of(c.id).length === 5));
         for (const c of containers) assertExact(r, c);
         assert.equal(r.docker.openFollowers, 0, 'a single slot shared by four is used for polls');
+      } finally {
+        await r.close();
+      }
+    });
+
+    void it('quiet containers beyond the pool are polled at most once a poll interval, less often the longer they are quiet', async () => {
+      const containers: FakeContainer[] = [];
+      const r = await rig({ maxStreams: 1 }, (docker) => {
+        for (let i = 0; i < 4; i += 1) containers.push(docker.add({ name: `quiet${i}` }));
+      });
+      try {
+        await until('the pool is shared', () => r.engine.status().pool.shared);
+        const polls = (): number => r.docker.calls.filter((call) => / follow=0 /.test(call)).length;
+        const before = polls();
+        const startedAt = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        const intervals = (Date.now() - startedAt) / 20; // poll_interval is 20 ms here
+        const made = polls() - before;
+        assert.ok(made <= containers.length * intervals, `${made} polls of ${containers.length} quiet containers in ${intervals.toFixed(0)} poll intervals`);
+        assert.ok(made < (containers.length * intervals) / 2, `quiet containers are polled less often: ${made} polls`);
       } finally {
         await r.close();
       }

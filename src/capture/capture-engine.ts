@@ -20,6 +20,8 @@ import { BEGINNING } from './position.js';
 import type { Position } from './position.js';
 import type { PositionSource } from './position-source.js';
 import { StreamPool } from './stream-pool.js';
+import { UNKNOWN_DAEMON, profileOf } from './daemon-profile.js';
+import type { DaemonProfile } from './daemon-profile.js';
 
 export type { DockerHealthReport } from './container-discovery.js';
 
@@ -34,15 +36,9 @@ export interface CaptureEngineDeps {
   selfContainerId?: string | null;
   /** Reconnect pacing for streams and events (default 250ms doubling to 30s). */
   backoff?: BackoffOptions;
-  /** Poll interval for containers beyond the pool (default DEFAULT_POLL_INTERVAL_MS). */
-  pollIntervalMs?: number;
-  /** Use tail windows to reopen streams (default true; see tail-window.ts). */
-  tailWindows?: boolean;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 30_000 };
-/** How often a container without a follow stream is polled while it writes. */
-export const DEFAULT_POLL_INTERVAL_MS = 1000;
 const WATCHED: ReadonlySet<ContainerCaptureState> = new Set(['streaming', 'waiting', 'paused', 'backoff']);
 
 export class CaptureEngine {
@@ -59,13 +55,15 @@ export class CaptureEngine {
   private closing: Promise<void> | undefined;
   private paused = false;
   private watchedCount = 0;
+  private daemon: DaemonProfile = UNKNOWN_DAEMON;
+  private readonly docker: DockerApi;
   /** While the pool is shared: asks quiet followers to give their slots to waiting containers. */
   private slotTimer: NodeJS.Timeout | undefined;
-  private readonly pollIntervalMs: number;
   private readonly onDrain = (): void => this.resume();
 
   constructor(deps: CaptureEngineDeps) {
     this.config = deps.config;
+    this.docker = deps.docker;
     this.consumer = deps.consumer;
     this.positions = deps.positions;
     this.telemetry = new CaptureTelemetry(deps.registry, deps.logger);
@@ -78,7 +76,6 @@ export class CaptureEngine {
       logger: deps.logger,
       ...(deps.backoff ? { backoff: deps.backoff } : {}),
     });
-    this.pollIntervalMs = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.services = {
       docker: deps.docker,
       consumer: deps.consumer,
@@ -86,8 +83,7 @@ export class CaptureEngine {
       telemetry: this.telemetry,
       capture: deps.config.capture,
       backoff: deps.backoff ?? DEFAULT_BACKOFF,
-      pollIntervalMs: this.pollIntervalMs,
-      tailWindows: deps.tailWindows ?? true,
+      daemon: () => this.daemon,
       isPaused: () => this.paused,
       onBackpressure: () => this.pause(),
       onStateChange: (task, from, to) => this.countWatched(task, from, to),
@@ -102,6 +98,7 @@ export class CaptureEngine {
     this.started = true;
     this.startedAtMs = Date.now();
     this.consumer.on('drain', this.onDrain);
+    await this.detectDaemon();
     const listener: DiscoveryListener = {
       isTracked: (id) => this.tasks.has(id),
       listed: (summary, periodic) => this.listed(summary, periodic),
@@ -111,9 +108,12 @@ export class CaptureEngine {
       destroyed: (id) => this.tasks.get(id)?.containerDestroyed(),
       renamed: (id, name) => this.tasks.get(id)?.renamed(name),
       firstListing: (ids) => this.positions.retainOnly(ids),
+      connected: () => {
+        if (this.daemon.kind === 'unknown') void this.detectDaemon();
+      },
     };
     await this.discovery.start(listener);
-    this.slotTimer = setInterval(() => this.shareSlots(), this.pollIntervalMs);
+    this.slotTimer = setInterval(() => this.shareSlots(), this.config.capture.pollIntervalMs);
     this.slotTimer.unref();
   }
 
@@ -143,6 +143,7 @@ export class CaptureEngine {
     const containers: ContainerCaptureStatus[] = [];
     for (const task of this.tasks.values()) containers.push(task.status());
     return {
+      daemon: { kind: this.daemon.kind, version: this.daemon.version, api_version: this.daemon.apiVersion },
       paused: this.paused,
       pool: { capacity: this.pool.capacity, inUse: this.pool.inUse, waiting: this.pool.waiting, following: this.pool.following, polling: this.pool.polling, shared: this.pool.shared },
       containers,
@@ -151,6 +152,16 @@ export class CaptureEngine {
 
   dockerHealth(): DockerHealthReport {
     return this.discovery.health();
+  }
+
+  /** Asks the daemon what it is (a failure leaves it unknown: the careful case, asked again on reconnection). */
+  private async detectDaemon(): Promise<void> {
+    try {
+      this.daemon = profileOf(await this.docker.version());
+      this.telemetry.daemonDetected(this.daemon);
+    } catch {
+      this.daemon = UNKNOWN_DAEMON;
+    }
   }
 
   // ---- backpressure ----------------------------------------------------------------------
@@ -191,7 +202,7 @@ export class CaptureEngine {
 
   private initialPosition(id: string, existedAtStart: boolean): Position {
     const saved = this.positions.get(id);
-    if (saved) return { sinceMs: saved.sinceMs, skip: saved.skip };
+    if (saved) return { ...saved };
     if (this.positions.firstRun && this.config.capture.initialPosition === 'end' && existedAtStart) {
       return { sinceMs: this.startedAtMs, skip: 0 };
     }

@@ -28,6 +28,8 @@ export interface ContainerCaptureStatus {
 }
 
 export interface CaptureStatus {
+  /** Which daemon answers (`docker`, `podman`, or `unknown` until it could be asked). */
+  daemon: { kind: string; version: string; api_version: string };
   paused: boolean;
   pool: {
     capacity: number;

@@ -8,6 +8,7 @@ import { describeRefusedId } from '../docker/container-id.js';
 import type { ContainerInfo } from '../docker/container-info.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { Logger } from '../utils/logger.js';
+import type { DaemonProfile } from './daemon-profile.js';
 import type { Position } from './position.js';
 
 type CounterChild = { inc(value?: number): void };
@@ -36,6 +37,7 @@ export class CaptureTelemetry {
   private readonly tailWindow: Histogram;
   private readonly tailWidened: Counter;
   private readonly tailFallbacks: Counter<'reason'>;
+  private readonly rotatedAway: Counter;
   /** Per-stream children, resolved once: the hot path must not hash labels. */
   readonly stdoutLines: CounterChild;
   readonly stderrLines: CounterChild;
@@ -61,6 +63,7 @@ export class CaptureTelemetry {
     this.tailWindow = new Histogram({ name: 'log_capturer_tail_window_entries', help: 'Size of the tail window a stream was opened with (entries from the end of the log).', buckets: [64, 512, 4096, 32_768, 262_144, 2_097_152, 4_194_304], registers });
     this.tailWidened = new Counter({ name: 'log_capturer_tail_window_widened_total', help: 'Tail windows that did not reach back to the position and were asked for again, wider.', registers });
     this.tailFallbacks = new Counter({ name: 'log_capturer_tail_window_fallbacks_total', help: 'Streams opened by since alone instead of a tail window: small_log (the whole log is small), too_large (the window would be too large).', labelNames: ['reason'] as const, registers });
+    this.rotatedAway = new Counter({ name: 'log_capturer_positions_rotated_away_total', help: 'Reopenings whose position was partly gone: the daemon had rotated the log files away before they were read again (lines it deleted unread are lost to its rotation).', registers });
     for (const kind of REOPEN_KINDS) this.reopens.inc({ kind }, 0);
     for (const reason of ['small_log', 'too_large'] as const) this.tailFallbacks.inc({ reason }, 0);
     // Known label values start at 0, so a series exists (and rate() works) before the first line.
@@ -103,6 +106,15 @@ export class CaptureTelemetry {
     if (tail !== undefined) this.tailWindow.observe(tail);
   }
 
+  /** The daemon rotated away lines the position had counted: reading goes on from the first new line. */
+  positionRotatedAway(container: ContainerInfo, missing: number): void {
+    this.rotatedAway.inc();
+    this.logger.warn(
+      { container_id: container.id, container_name: container.name, missing_lines: missing, log_driver: container.logDriver, log_options: container.logOptions },
+      'capture: the daemon rotated this container\'s log files away faster than they were read; lines it deleted unread are lost (raise max-size/max-file, or give it a follow stream)',
+    );
+  }
+
   tailWidenedOnce(): void {
     this.tailWidened.inc();
   }
@@ -119,6 +131,13 @@ export class CaptureTelemetry {
 
   paused(paused: boolean): void {
     this.streamsPaused.set(paused ? 1 : 0);
+  }
+
+  daemonDetected(daemon: DaemonProfile): void {
+    this.logger.info(
+      { daemon: daemon.kind, version: daemon.version, api_version: daemon.apiVersion, follows_rotation: daemon.followsRotation, tail_windows: daemon.tailWindows },
+      daemon.followsRotation ? 'capture: daemon detected' : 'capture: daemon detected; containers whose logs it rotates are read by polls (its follow streams repeat lines across a rotation)',
+    );
   }
 
   notReadingSelf(id: string): void {
@@ -171,6 +190,16 @@ export class CaptureTelemetry {
   refusedId(id: string, source: 'events' | 'listing'): void {
     this.refusedIds.inc({ source });
     this.logger.warn({ container_id: describeRefusedId(id), source }, 'capture: refused a container id that is not 64 hex characters');
+  }
+
+  /** No daemon answers at the address: said once per outage, with what to do about it. */
+  daemonUnreachable(address: string, error: unknown): void {
+    this.logger.error(
+      { docker: address, err: error },
+      `no Docker daemon answers at ${address}; still trying. Start the daemon, or point log-capturer at one: ` +
+        'the DOCKER_HOST environment variable, --docker-host, or docker.host in the configuration file ' +
+        '(from a checkout, a private test daemon: eval "$(bash test/support/docker-daemon.sh start)")',
+    );
   }
 
   inspectFailed(id: string, error: unknown): void {

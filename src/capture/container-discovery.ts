@@ -11,7 +11,7 @@ import { isContainerId } from '../docker/container-id.js';
 import { ContainerEvents } from '../docker/container-events.js';
 import type { ContainerEvent } from '../docker/container-events.js';
 import type { ContainerSummary, DockerApi } from '../docker/docker-api.js';
-import { isNoSuchContainer } from '../docker/docker-error.js';
+import { isDaemonUnreachable, isNoSuchContainer } from '../docker/docker-error.js';
 import type { BackoffOptions } from '../utils/backoff.js';
 import type { Logger } from '../utils/logger.js';
 import type { CaptureTelemetry } from './capture-telemetry.js';
@@ -39,6 +39,8 @@ export interface DiscoveryListener {
   renamed(id: string, name: string): void;
   /** The first listing that succeeded: every container that exists. */
   firstListing(ids: ReadonlySet<string>): void;
+  /** The events stream (re)connected: the daemon answers. */
+  connected(): void;
 }
 
 export interface DockerHealthReport {
@@ -78,6 +80,8 @@ export class ContainerDiscovery {
   private relistTimer: NodeJS.Timeout | undefined;
   private eventsConnected = false;
   private dockerError: string | undefined;
+  /** The "no daemon answers" hint was given for the current outage. */
+  private hinted = false;
 
   constructor(options: ContainerDiscoveryOptions) {
     this.docker = options.docker;
@@ -97,18 +101,22 @@ export class ContainerDiscovery {
       // The events stream keeps retrying; its first connection lists again.
       this.dockerError = messageOf(error);
       this.telemetry.listFailed(error, 'start');
+      this.hintIfUnreachable(error);
     }
     this.events.start({
       onEvent: (event) => this.handleEvent(event),
       onConnected: () => {
         this.eventsConnected = true;
         this.dockerError = undefined;
+        this.hinted = false;
+        this.listener?.connected();
         // Also on the first connection: it closes the gap between the list above and the events.
         this.relist('reconnect').catch((error: unknown) => this.telemetry.listFailed(error, 'reconnect'));
       },
       onDisconnected: (error) => {
         this.eventsConnected = false;
         this.dockerError = error.message;
+        this.hintIfUnreachable(error);
       },
       onInvalidId: (id) => this.refuseId(id, 'events'),
     });
@@ -211,6 +219,13 @@ export class ContainerDiscovery {
       }
     }
     // stop/kill: `die` follows; a follow stream ends by itself, drained to its last line.
+  }
+
+  /** Once per outage: no daemon answers at all, and here is how to point us at one. */
+  private hintIfUnreachable(error: unknown): void {
+    if (this.hinted || !isDaemonUnreachable(error)) return;
+    this.hinted = true;
+    this.telemetry.daemonUnreachable(this.docker.address, error);
   }
 
   private refuseId(id: string, source: 'events' | 'listing'): void {

@@ -17,7 +17,7 @@ import type { Position } from './position.js';
 
 const CONTAINER: ContainerInfo = {
   id: 'c'.repeat(64), name: 'web', image: 'busybox', labels: {}, createdAt: '2026-11-28T00:00:00.000000000Z',
-  tty: false, logDriver: 'json-file', running: true,
+  tty: false, logDriver: 'json-file', logOptions: {}, running: true,
 };
 
 function frame(type: 1 | 2, timestamp: string, text: string): Buffer {

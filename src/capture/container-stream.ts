@@ -89,7 +89,7 @@ export class ContainerStream {
 
   constructor(private readonly options: ContainerStreamOptions) {
     this.container = options.container;
-    this.start = { sinceMs: options.position.sinceMs, skip: options.position.skip };
+    this.start = { ...options.position };
     this.reader = new PositionedLineReader({
       start: this.start,
       opening: options.opening ?? { kind: 'since' },
@@ -99,6 +99,7 @@ export class ContainerStream {
       onLine: (line, position) => this.handleLine(line, position),
       onDaemonError: (message) => options.telemetry.daemonError(this.container, message),
       onUnproven: () => this.handleUnproven(),
+      onPositionRotatedAway: (missing) => options.telemetry.positionRotatedAway(this.container, missing),
     });
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
@@ -127,7 +128,7 @@ export class ContainerStream {
     try {
       response = await this.options.docker.openLogs(
         this.container.id,
-        opening.kind === 'since' ? { follow, since: sinceParam(this.start) } : opening.kind === 'tail' ? { follow, tail: opening.tail } : { follow },
+        opening.kind === 'since' ? { follow, since: sinceParam(this.start) } : opening.kind === 'tail' ? { follow, tail: opening.tail } : { follow }, // beginning, all
       );
     } catch (error) {
       if (this.closing) this.finish();

@@ -34,6 +34,8 @@ import type { LogOpening, WindowVerdict } from './positioned-line-reader.js';
 import { AcquireCancelledError } from './stream-pool.js';
 import type { PoolSlot, StreamPool } from './stream-pool.js';
 import { TailWindowPlanner } from './tail-window.js';
+import { logRotates } from './daemon-profile.js';
+import type { DaemonProfile } from './daemon-profile.js';
 
 /** What every task shares, given by the engine. */
 export interface TaskServices {
@@ -41,12 +43,10 @@ export interface TaskServices {
   consumer: LineConsumer;
   pool: StreamPool;
   telemetry: CaptureTelemetry;
-  capture: Pick<CaptureConfig, 'rotationIntervalMs' | 'maxLineBytes'>;
-  /** How often a container without a follow stream is polled while it writes (more rarely while quiet). */
-  pollIntervalMs: number;
+  capture: Pick<CaptureConfig, 'rotationIntervalMs' | 'maxLineBytes' | 'pollIntervalMs'>;
   backoff: BackoffOptions;
-  /** False where the daemon's `tail` is not to be used (see tail-window.ts). */
-  tailWindows: boolean;
+  /** What the daemon can do (tail windows; follow streams across log rotation). */
+  daemon(): DaemonProfile;
   /** Engine-wide backpressure: while true no stream is read and none is opened. */
   isPaused(): boolean;
   /** A stream's consumer said it is full. */
@@ -61,6 +61,8 @@ export interface TaskServices {
 const IDLE_POLL_FACTOR = 10;
 /** A follower quiet for this many poll intervals gives its slot to a container that waits. */
 const IDLE_YIELD_FACTOR = 20;
+/** A poll that handed on this many lines is followed by the next one at once. */
+const CATCH_UP_LINES = 1000;
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -113,8 +115,9 @@ export class ContainerTask {
   constructor(info: ContainerInfo, position: Position, private readonly services: TaskServices) {
     this.currentInfo = info;
     this.containerRunning = info.running;
-    this.position = { sinceMs: position.sinceMs, skip: position.skip };
-    this.planner = new TailWindowPlanner(services.tailWindows);
+    this.position = { ...position };
+    // The daemon's `since` is not trusted on logs it rotates where its follow is not trusted either.
+    this.planner = new TailWindowPlanner(() => services.daemon().tailWindows, () => !this.pollOnly);
   }
 
   get id(): string {
@@ -212,7 +215,7 @@ export class ContainerTask {
     const stream = this.stream;
     if (!stream?.isOpen || this.slot?.kind !== 'follow' || this.yieldDue) return;
     const pool = this.services.pool;
-    const quiet = now - Math.max(this.lastLineAt, this.streamOpenedAt) >= IDLE_YIELD_FACTOR * this.services.pollIntervalMs;
+    const quiet = now - Math.max(this.lastLineAt, this.streamOpenedAt) >= IDLE_YIELD_FACTOR * this.services.capture.pollIntervalMs;
     if (pool.overCommitted || (pool.hasWaiters() && quiet)) {
       this.yieldDue = true;
       stream.requestRotation();
@@ -249,9 +252,12 @@ export class ContainerTask {
     this.setState('stopped');
   }
 
-  /** Running (not stopped, unreadable or gone): it wants to be read. */
-  get wantsReading(): boolean {
-    return this.currentState !== 'stopped' && this.currentState !== 'unreadable' && !this.destroyed;
+  /**
+   * Read only by polls, never by a follow stream: the daemon rotates this container's log and its
+   * follow streams repeat lines across a rotation (see DaemonProfile.followsRotation).
+   */
+  private get pollOnly(): boolean {
+    return !this.services.daemon().followsRotation && logRotates(this.currentInfo);
   }
 
   // ---- the loop -------------------------------------------------------------------------
@@ -456,18 +462,19 @@ export class ContainerTask {
    */
   private async waitForFollowSlot(): Promise<'slot' | 'stopped' | 'gone'> {
     const pool = this.services.pool;
-    const immediate = pool.tryAcquire(this.id, 'follow');
+    const pollOnly = this.pollOnly;
+    const immediate = pollOnly ? undefined : pool.tryAcquire(this.id, 'follow');
     if (immediate) {
       this.slot = immediate;
       return 'slot';
     }
     this.setState('waiting');
-    const interval = this.services.pollIntervalMs;
+    const interval = this.services.capture.pollIntervalMs;
     // A container that just started, or whose last poll found lines, queues for a follow slot.
     let request: Promise<PoolSlot> | undefined;
     let granted: PoolSlot | undefined;
     const queue = (): void => {
-      if (request) return;
+      if (request || pollOnly) return;
       request = pool.acquire(this.id, 'follow');
       request.then((slot) => {
         granted = slot;
@@ -515,10 +522,11 @@ export class ContainerTask {
         drainedAfterStop = false;
         if (polled > 0) {
           queue();
-          wait = interval;
+          // A poll that read a lot is catching up with a busy container: read on at once.
+          wait = polled >= CATCH_UP_LINES ? 0 : interval;
         } else {
           if (Date.now() - this.lastLineAt >= IDLE_YIELD_FACTOR * interval) unqueue();
-          wait = Math.min(IDLE_POLL_FACTOR * interval, Math.ceil(wait * 1.5));
+          wait = Math.min(IDLE_POLL_FACTOR * interval, Math.max(interval, Math.ceil(wait * 1.5)));
         }
       }
     } finally {

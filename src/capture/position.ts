@@ -25,6 +25,18 @@ export interface Position {
   sinceMs: number;
   /** Lines with timestamp >= since that were already consumed. */
   skip: number;
+  /**
+   * The newest consumed line's millisecond, present only when it is later than since plus the
+   * late-write window (a long line still arriving held the position back). Without it that
+   * bound holds, and a reopened stream knows any line after it was never consumed (which is how
+   * it notices that the daemon rotated skipped lines away: see PositionedLineReader).
+   */
+  newestMs?: number;
+}
+
+/** No line consumed before `position` is newer than this millisecond. */
+export function newestConsumedMs(position: Position): number {
+  return position.newestMs ?? position.sinceMs + LATE_WRITE_WINDOW_MS;
 }
 
 export const BEGINNING: Position = Object.freeze({ sinceMs: 0, skip: 0 });
@@ -158,9 +170,11 @@ export class PositionTracker {
 
   /** Where to reopen so the next line read is the first one not yet observed. */
   position(): Position {
-    if (this.currentMs < 0) return { sinceMs: this.start.sinceMs, skip: this.start.skip };
+    if (this.currentMs < 0) return { ...this.start };
     const windowStart = this.currentMs - this.windowMs;
-    if (this.pinnedMs >= 0 && this.pinnedMs < Math.max(windowStart, this.start.sinceMs)) return { sinceMs: this.pinnedMs, skip: this.pinnedCount };
+    if (this.pinnedMs >= 0 && this.pinnedMs < Math.max(windowStart, this.start.sinceMs)) {
+      return this.currentMs > this.pinnedMs + LATE_WRITE_WINDOW_MS ? { sinceMs: this.pinnedMs, skip: this.pinnedCount, newestMs: this.currentMs } : { sinceMs: this.pinnedMs, skip: this.pinnedCount };
+    }
     // Never reach back before where this stream started: lines older than the start were
     // deliberately not read (initial_position: end), and every line we did read is >= start.
     if (this.start.sinceMs > windowStart) return { sinceMs: this.start.sinceMs, skip: this.countFromStart };

@@ -187,6 +187,24 @@ describe('PositionedLineReader: close at any byte, reopen at position()', () => 
     assert.deepEqual(reader.position(), { sinceMs: start.sinceMs, skip: 3 });
   });
 
+  it('stops skipping at a line newer than any consumed one: the daemon rotated the skipped lines away', () => {
+    // The position counts 5 lines from since, but the daemon deleted the file that held most of
+    // them: only 2 come back before a line 300 ms newer than since (beyond the late-write window,
+    // so never consumed).
+    const sinceMs = Number(BASE_NS / 1_000_000n);
+    const at = (ms: number): bigint => BASE_NS + BigInt(ms) * 1_000_000n;
+    const frames = [frame(1, at(100), 'kept 4\n'), frame(1, at(120), 'kept 5\n'), frame(1, at(300), 'new 6\n'), frame(2, at(301), 'new 7\n')];
+    const got: string[] = [];
+    const missing: number[] = [];
+    const reader = new PositionedLineReader({
+      start: { sinceMs, skip: 5 }, tty: false, maxLineBytes: 1024,
+      onLine: (l) => got.push(l.message.toString()), onDaemonError: (m) => assert.fail(m), onPositionRotatedAway: (n) => missing.push(n),
+    });
+    reader.push(Buffer.concat(frames.map((f) => f.bytes)));
+    assert.deepEqual(got, ['new 6', 'new 7']);
+    assert.deepEqual(missing, [3]);
+  });
+
   void describe('tail windows: when a window may stand for `since`', () => {
     const MS = (ms: number): bigint => BASE_NS + BigInt(ms) * 1_000_000n;
     const sinceMs = Number(BASE_NS / 1_000_000n) + 1900;

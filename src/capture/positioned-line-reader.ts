@@ -6,9 +6,13 @@
 // stream closed at ANY byte can be reopened at position() without losing or repeating a line.
 // This is the part of ContainerStream that has no socket in it, so it is tested on its own.
 //
-// A stream is opened one of three ways (see tail-window.ts for why):
+// A stream is opened one of four ways (see tail-window.ts for why):
 //   since      Docker filters by `since` itself: every line it sends is at or after it.
 //   beginning  the position is the start of the log: nothing to filter.
+//   all        the whole log, unfiltered: lines older than `since` are dropped here, exactly as
+//              Docker's `since` would (used where the daemon's own `since` filter is not to be
+//              trusted: dockerd 20.10 skips compressed rotated files by a timestamp in their
+//              header, and was seen to leave out lines a read without since returns).
 //   tail       Docker sends the last N entries of the log (then new ones), unfiltered. Reading
 //              them as `since` would is exact only if the window reaches back far enough: no
 //              line before the window may carry a timestamp at or after `since`. That is proven
@@ -18,7 +22,7 @@
 //              dropped here, exactly as Docker's own `since` filter would drop them.
 import { LogFrameParser } from '../docker/log-frame-parser.js';
 import type { LogLine } from '../docker/log-line.js';
-import { LATE_WRITE_WINDOW_MS, PositionTracker, timestampText } from './position.js';
+import { LATE_WRITE_WINDOW_MS, PositionTracker, newestConsumedMs, timestampText } from './position.js';
 import type { Position } from './position.js';
 
 /** How a tail window was judged (see TailProof). */
@@ -27,6 +31,7 @@ export type WindowVerdict = 'pending' | 'counting' | 'proven' | 'whole' | 'unpro
 export type LogOpening =
   | { kind: 'since' }
   | { kind: 'beginning' }
+  | { kind: 'all' }
   | { kind: 'tail'; tail: number };
 
 export interface PositionedLineReaderOptions {
@@ -43,6 +48,12 @@ export interface PositionedLineReaderOptions {
   onDaemonError: (message: string) => void;
   /** A tail window that does not reach back to the position: the stream must be closed and nothing was handed on. */
   onUnproven?: () => void;
+  /**
+   * Lines the position counts as consumed are no longer in the log: the daemon rotated its files
+   * away meanwhile. `missing` of the `skip` lines were not there; reading goes on from the first
+   * line that was never consumed.
+   */
+  onPositionRotatedAway?: (missing: number) => void;
 }
 
 /**
@@ -124,15 +135,19 @@ export class PositionedLineReader {
   private readonly sinceText: string | undefined;
   private proof: TailProof | undefined;
   private toSkip: number;
+  /** No consumed line is newer than newestConsumedMs(start): a line after it was never consumed, so skipping ends there. */
+  private readonly neverConsumedFrom: string | undefined;
   /** Lines read again (skipped, or older than `since` in a tail window): the cost of reopening. */
   reread = 0;
 
   constructor(private readonly options: PositionedLineReaderOptions) {
-    this.start = { sinceMs: options.start.sinceMs, skip: options.start.skip };
+    this.start = { ...options.start };
     this.toSkip = options.start.skip;
+    this.neverConsumedFrom = this.start.sinceMs > 0 && this.toSkip > 0 ? timestampText(newestConsumedMs(this.start) + 1) : undefined;
     this.tracker = new PositionTracker(this.start);
     const tailed = options.opening?.kind === 'tail' && this.start.sinceMs > 0;
-    this.sinceText = tailed ? timestampText(this.start.sinceMs) : undefined;
+    const filtered = (tailed || options.opening?.kind === 'all') && this.start.sinceMs > 0;
+    this.sinceText = filtered ? timestampText(this.start.sinceMs) : undefined;
     this.proof = tailed && options.opening?.kind === 'tail' ? new TailProof(this.start.sinceMs, options.opening.tail, options.bounded === true) : undefined;
     this.parser = new LogFrameParser({
       tty: options.tty,
@@ -191,7 +206,7 @@ export class PositionedLineReader {
   /** Where to reopen so that the next line is the first one not handed on. */
   position(): Position {
     // While still skipping, the tracker has seen only part of what was consumed before.
-    return this.toSkip > 0 ? { sinceMs: this.start.sinceMs, skip: this.start.skip } : this.tracker.position();
+    return this.toSkip > 0 ? { ...this.start } : this.tracker.position();
   }
 
   /** A partial line holds the position back until it completes (see PositionTracker.pin). */
@@ -237,9 +252,16 @@ export class PositionedLineReader {
     this.pinAtPendingLine(); // before observing: the pin must count from when the partial began
     this.tracker.observe(line.timestamp);
     if (this.toSkip > 0) {
-      this.toSkip -= 1; // consumed before this stream was opened
-      this.reread += 1;
-      return;
+      if (this.neverConsumedFrom !== undefined && line.timestamp >= this.neverConsumedFrom) {
+        // Some of the lines to skip are gone (log files rotated away); this one is new.
+        const missing = this.toSkip;
+        this.toSkip = 0;
+        this.options.onPositionRotatedAway?.(missing);
+      } else {
+        this.toSkip -= 1; // consumed before this stream was opened
+        this.reread += 1;
+        return;
+      }
     }
     this.options.onLine(line, this.tracker.position());
   }

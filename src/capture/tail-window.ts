@@ -19,8 +19,15 @@ export const MIN_TAIL = 64;
 /** Beyond this a window costs about what `since` does; it is not widened further. */
 export const MAX_TAIL = 4_194_304;
 export const WIDEN = 8;
+/** The guess of what was written since the last read counts for at most this many windows' worth. */
+const WRITTEN_GUESS_CAP_FACTOR = 4;
 
 export type TailFallback = 'small_log' | 'too_large';
+
+/** `since` where the daemon's own filter may be trusted; else the whole log, filtered here. */
+function sinceOpening(trustSince: boolean): LogOpening {
+  return trustSince ? { kind: 'since' } : { kind: 'all' };
+}
 
 export class TailWindowPlanner {
   /** Lines per millisecond the container was last seen writing (0 when unknown). */
@@ -30,17 +37,25 @@ export class TailWindowPlanner {
   /** After a window showed the whole log is small: read by `since` until this many more lines came. */
   private smallLogLinesLeft = 0;
 
-  /** @param enabled false for daemons whose `tail` cannot be trusted to be cheap or exact: always `since`. */
-  constructor(private readonly enabled: boolean) {}
+  /**
+   * @param enabled false for daemons whose `tail` is not to be used: then always `since`.
+   * @param trustSince false where the daemon's `since` filter may leave out lines (see
+   *   positioned-line-reader.ts: `all`): then the whole log is read and filtered here instead.
+   */
+  constructor(private readonly enabled: () => boolean, private readonly trustSince: () => boolean = () => true) {}
 
   /** How to open a stream at `position` now. */
   plan(position: Position, now: number): LogOpening {
     if (position.sinceMs <= 0) return { kind: 'beginning' };
-    if (!this.enabled || this.smallLogLinesLeft > 0) return { kind: 'since' };
+    if (!this.enabled() || this.smallLogLinesLeft > 0) return sinceOpening(this.trustSince());
     // Lines the window must hold: the ones at or after since (skip), about as many again in the
     // late-write margin before it, and what was written since the last read; with room to spare
     // (MIN_TAIL), so one try usually does. Unknown after a restart: then small, and widened.
-    const written = this.lastReadAt > 0 ? this.rate * Math.max(0, now - this.lastReadAt) : 0;
+    // The rate guess is capped: a window too large costs the daemon all of it, one too small
+    // only a wider try (8x, so the tries together cost about 1.14 times the last one), and a
+    // burst's rate would make a long-quiet container look as if it wrote millions of lines.
+    const guessed = this.lastReadAt > 0 ? this.rate * Math.max(0, now - this.lastReadAt) : 0;
+    const written = Math.min(guessed, WRITTEN_GUESS_CAP_FACTOR * (position.skip + MIN_TAIL));
     return { kind: 'tail', tail: clamp(Math.ceil(2 * (position.skip + written)) + MIN_TAIL) };
   }
 
@@ -48,7 +63,7 @@ export class TailWindowPlanner {
   widen(opening: LogOpening): { opening: LogOpening; fallback?: TailFallback } {
     if (opening.kind !== 'tail') return { opening };
     const tail = opening.tail * WIDEN;
-    if (tail > MAX_TAIL) return { opening: { kind: 'since' }, fallback: 'too_large' };
+    if (tail > MAX_TAIL) return { opening: sinceOpening(this.trustSince()), fallback: 'too_large' };
     return { opening: { kind: 'tail', tail } };
   }
 

@@ -128,6 +128,7 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
     capture: {
       maxStreams: capture.max_streams,
       rotationIntervalMs: ms(capture.rotation_interval),
+      pollIntervalMs: ms(capture.poll_interval),
       initialPosition: capture.initial_position,
       maxLineBytes: bytes(capture.max_line_bytes),
       hostName: capture.host_name ?? hostname(),
@@ -160,11 +161,12 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
       maxBytes: bufferMax,
       resumeBytes: buffer.resume_bytes !== undefined ? bytes(buffer.resume_bytes) : Math.floor(bufferMax / 2),
     },
-    checkpoint: { stateDir: checkpoint.state_dir, flushIntervalMs: ms(checkpoint.flush_interval) },
+    checkpoint: { stateDir: checkpoint.state_dir, flushIntervalMs: ms(checkpoint.flush_interval), deadLetterMaxBytes: bytes(checkpoint.dead_letter_max_bytes) },
     server: {
       enabled: server.enabled,
       host: listen.value.host,
       port: listen.value.port,
+      maxConnections: server.max_connections,
       ...(server.status_token !== undefined ? { statusToken: server.status_token } : {}),
     },
     shutdown: { gracePeriodMs: ms(file.shutdown.grace_period) },

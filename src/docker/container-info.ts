@@ -14,6 +14,8 @@ export interface ContainerInfo {
   tty: boolean;
   /** `HostConfig.LogConfig.Type`, e.g. `json-file`, `local`, `none`. */
   logDriver: string;
+  /** `HostConfig.LogConfig.Config`: the driver's options (`max-size`, `max-file`, ...). */
+  logOptions: Record<string, string>;
   /** `State.Running` at the time of inspection. */
   running: boolean;
 }

@@ -31,7 +31,19 @@ export interface LogQuery {
  */
 export type ApiStream = Readable & { readonly socket?: Socket | null };
 
+/** GET /version: enough to tell which daemon answers (Docker, Podman) and how old it is. */
+export interface DaemonVersion {
+  version: string;
+  apiVersion: string;
+  /** `Platform.Name`, e.g. `Docker Engine - Community`, or Podman's. */
+  platform: string;
+  /** `Components[].Name`, e.g. `Engine`, `Podman Engine`. */
+  components: string[];
+}
+
 export interface DockerApi {
+  /** GET /version. */
+  version(): Promise<DaemonVersion>;
   /** Every container, running or stopped. */
   listContainers(): Promise<ContainerSummary[]>;
   /** GET /containers/{id}/json. 404: no such container. */
@@ -42,4 +54,6 @@ export interface DockerApi {
   openEvents(options: { since?: string }): Promise<ApiStream>;
   /** Date.now() of the last call that got any answer from the daemon (0 = never): for readiness. */
   readonly lastAnswerAt: number;
+  /** Where the daemon is, without user information: for messages. */
+  readonly address: string;
 }

@@ -43,7 +43,7 @@ void describe('DockerReader (stand-in daemon)', () => {
           Name: '/web',
           Created: '2026-11-28T01:43:21.152000367Z',
           Config: { Image: 'nginx:1', Labels: { team: 'core' }, Tty: true },
-          HostConfig: { LogConfig: { Type: 'json-file' } },
+          HostConfig: { LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'not-a-string': 3 } } },
           State: { Running: true },
         });
       }
@@ -106,6 +106,7 @@ void describe('DockerReader (stand-in daemon)', () => {
         createdAt: '2026-11-28T01:43:21.152000367Z',
         tty: true,
         logDriver: 'json-file',
+        logOptions: { 'max-size': '10m' },
         running: true,
       });
     } finally {

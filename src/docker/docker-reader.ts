@@ -19,7 +19,7 @@ import createDebug from 'debug';
 import Docker from 'dockerode';
 import type { DockerConfig } from '../config/capturer-config.js';
 import { describeRefusedId, isContainerId } from './container-id.js';
-import type { ApiStream, ContainerSummary, DockerApi, LogQuery } from './docker-api.js';
+import type { ApiStream, ContainerSummary, DaemonVersion, DockerApi, LogQuery } from './docker-api.js';
 import { DockerError } from './docker-error.js';
 import type { ContainerInfo } from './container-info.js';
 
@@ -189,8 +189,7 @@ export class DockerReader implements DockerApi {
     await this.call('ping', '/_ping', {});
   }
 
-  /** GET /version: the daemon's version and, for telling Docker from Podman, its components and platform. */
-  async version(): Promise<{ version: string; apiVersion: string; platform: string; components: string[] }> {
+  async version(): Promise<DaemonVersion> {
     const body = await this.call('version', '/version', {});
     const record = isRecord(body) ? body : undefined;
     const components = Array.isArray(record?.Components) ? (record.Components as unknown[]).filter(isRecord).map((c) => stringField(c, 'Name')) : [];
@@ -230,6 +229,7 @@ export class DockerReader implements DockerApi {
       createdAt: stringField(record, 'Created'),
       tty: config?.Tty === true,
       logDriver: stringField(recordField(hostConfig, 'LogConfig'), 'Type'),
+      logOptions: stringMap(recordField(hostConfig, 'LogConfig')?.Config),
       running: state?.Running === true,
     };
   }

@@ -51,6 +51,7 @@ void describe('CheckpointStore', () => {
     assert.equal(s.firstRun, true);
     assert.equal(s.get(C1), undefined);
     s.commit(C1, { sinceMs: 1234, skip: 2 }, '2026-11-28T01:00:00.000000001Z', 'web');
+    assert.deepEqual(s.acknowledgedTimestamps(), { [C1]: '2026-11-28T01:00:00.000000001Z' });
     await s.flush();
     const stored: unknown = JSON.parse(await readFile(join(stateDir, POSITIONS_FILE), 'utf8'));
     assert.deepEqual(stored, { version: 1, containers: { [C1]: { since_ms: 1234, skip: 2, last_timestamp: '2026-11-28T01:00:00.000000001Z', name: 'web' } } });
@@ -95,6 +96,21 @@ void describe('CheckpointStore', () => {
       assert.equal(files.filter((f) => f.startsWith(`${POSITIONS_FILE}.corrupt-`)).length, 1);
       assert.ok(lines.some((l) => l.level === 50 && /corrupt/.test(String(l.msg))), 'an error log says so');
     }
+  });
+
+  void it('keeps newest_ms of a position a long line held back, and only then', async () => {
+    const first = store();
+    await first.load();
+    first.commit(A, { sinceMs: 10, skip: 2, newestMs: 900 }, 't', 'a');
+    first.commit(B, { sinceMs: 20, skip: 1 }, 't', 'b');
+    await first.close();
+    const stored = JSON.parse(await readFile(join(dir, POSITIONS_FILE), 'utf8')) as { containers: Record<string, Record<string, unknown>> };
+    assert.equal(stored.containers[A]?.newest_ms, 900);
+    assert.equal('newest_ms' in (stored.containers[B] ?? {}), false);
+    const second = store();
+    await second.load();
+    assert.deepEqual(second.get(A), { sinceMs: 10, skip: 2, newestMs: 900 });
+    assert.deepEqual(second.get(B), { sinceMs: 20, skip: 1 });
   });
 
   void it('takes only 64-hex container ids from the file: any other key is ignored with a warning, never used', async () => {

@@ -36,7 +36,10 @@ import type { RecordSegment, SegmentOwner, SegmentRecord } from './record-segmen
 import { ShipTelemetry, retryReason } from './ship-telemetry.js';
 import type { RetryOutcome, SendOutcome, Sink } from './sinks/sink.js';
 
-interface BufferedRecord extends AcknowledgedRecord, SegmentRecord {}
+interface BufferedRecord extends AcknowledgedRecord, SegmentRecord {
+  /** Epoch ms when it was buffered: how long the oldest unacknowledged record has waited. */
+  acceptedAt: number;
+}
 
 /** One container's records not yet in a batch, oldest first. */
 class ContainerQueue implements SegmentOwner {
@@ -93,6 +96,8 @@ export interface DeliveryStatus {
   buffer: { bytes: number; maxBytes: number; events: number; paused: boolean };
   inFlight: number;
   deadLetterEvents: number;
+  /** Encoded bytes of the records the receiver acknowledged since start (for `log-capturer top`'s bytes/s). */
+  acknowledgedBytes: number;
 }
 
 export interface DeliveryPipelineOptions {
@@ -126,6 +131,8 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   private bufferedEvents = 0;
   private inFlight = 0;
   private readonly deliveries = new Set<Promise<void>>();
+  /** Records being sent or waiting for a retry (no longer in a queue, not yet acknowledged). */
+  private readonly sending = new Set<BufferedRecord[]>();
 
   /** accept() said false; 'drain' follows once the buffer is below resume_bytes. */
   private full = false;
@@ -143,6 +150,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   private configError: string | undefined;
   private lastSuccessAt = 0;
   private deadLetterCount = 0;
+  private acknowledgedBytes = 0;
 
   constructor(options: DeliveryPipelineOptions) {
     super();
@@ -153,7 +161,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
     this.encoder = new RecordEncoder(options.config.capture.hostName);
     this.memory = new RecordMemory(options.config.buffer.maxBytes);
     this.acks = new AckTracker({ checkpoints: options.checkpoints, telemetry: this.telemetry });
-    this.deadLetter = new DeadLetterFile(options.config.checkpoint.stateDir);
+    this.deadLetter = new DeadLetterFile({ stateDir: options.config.checkpoint.stateDir, maxBytes: options.config.checkpoint.deadLetterMaxBytes, telemetry: this.telemetry });
     this.maxEvents = Math.max(1, options.config.sink.batch.maxEvents);
     this.maxBatchBytes = Math.max(1, options.config.sink.batch.maxBytes);
   }
@@ -182,7 +190,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
     const length = end - start;
     const record: BufferedRecord = {
       containerId, seq: this.acks.register(containerId), position: line.position,
-      timestamp: line.line.timestamp, containerName: line.container.name, segment, start, length,
+      timestamp: line.line.timestamp, containerName: line.container.name, segment, start, length, acceptedAt: Date.now(),
     };
     queue.gone = false;
     queue.push(record);
@@ -270,13 +278,32 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
       buffer: { bytes: this.memory.heldBytes, maxBytes: this.config.buffer.maxBytes, events: this.bufferedEvents, paused: this.full },
       inFlight: this.inFlight,
       deadLetterEvents: this.deadLetterCount,
+      acknowledgedBytes: this.acknowledgedBytes,
     };
   }
 
-  /** ok: the last request was accepted, or nothing waits to be sent; never while a configuration error lasts. */
-  sinkHealth(): { ok: boolean; lastSuccessAt: number; configError?: string } {
+  /**
+   * ok: the last request was accepted, or nothing waits to be sent; never while a configuration
+   * error lasts. oldestPendingAt: when the oldest record not yet acknowledged was buffered, so a
+   * receiver that holds requests, or lets one batch fail forever while others pass, shows.
+   */
+  sinkHealth(): { ok: boolean; lastSuccessAt: number; configError?: string; oldestPendingAt?: number } {
     const ok = this.state !== 'config-error' && (this.state === 'ok' || this.bufferedEvents === 0);
-    return { ok, lastSuccessAt: this.lastSuccessAt, ...(this.configError !== undefined ? { configError: this.configError } : {}) };
+    const oldestPendingAt = this.oldestPendingAt();
+    return {
+      ok, lastSuccessAt: this.lastSuccessAt,
+      ...(this.configError !== undefined ? { configError: this.configError } : {}),
+      ...(oldestPendingAt !== undefined ? { oldestPendingAt } : {}),
+    };
+  }
+
+  /** A queue's head is its oldest record; a batch under way holds records of several containers. */
+  private oldestPendingAt(): number | undefined {
+    if (this.bufferedEvents === 0) return undefined;
+    let oldest = Infinity;
+    for (const queue of this.queues.values()) oldest = Math.min(oldest, queue.peek()?.acceptedAt ?? Infinity);
+    for (const records of this.sending) for (const record of records) oldest = Math.min(oldest, record.acceptedAt);
+    return Number.isFinite(oldest) ? oldest : undefined;
   }
 
   // ---- batching -------------------------------------------------------------------------
@@ -362,6 +389,15 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
 
   /** Sends records until they are delivered or dead-lettered, or the pipeline stops. */
   private async deliver(records: BufferedRecord[], body: Buffer): Promise<void> {
+    this.sending.add(records);
+    try {
+      await this.deliverUntilHandled(records, body);
+    } finally {
+      this.sending.delete(records);
+    }
+  }
+
+  private async deliverUntilHandled(records: BufferedRecord[], body: Buffer): Promise<void> {
     const backoff = new Backoff({ initialMs: this.config.sink.retry.initialBackoffMs, maxMs: this.config.sink.retry.maxBackoffMs }, this.random);
     for (let attempt = 0; !this.stopped; attempt += 1) {
       const started = performance.now();
@@ -370,6 +406,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
       if (this.stopped && outcome.kind !== 'delivered') return;
       switch (outcome.kind) {
         case 'delivered':
+          this.acknowledgedBytes += body.length;
           this.onDelivered(records);
           return;
         case 'too-large':
@@ -402,10 +439,16 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
     const middle = Math.ceil(records.length / 2);
     const first = records.slice(0, middle);
     const second = records.slice(middle);
-    // One after the other: the second half must not overtake the first.
-    await this.deliver(first, this.memory.join(first));
-    if (this.stopped) return;
-    await this.deliver(second, this.memory.join(second));
+    // One after the other: the second half must not overtake the first. It waits unacknowledged.
+    this.sending.delete(records);
+    this.sending.add(second);
+    try {
+      await this.deliver(first, this.memory.join(first));
+      if (this.stopped) return;
+      await this.deliver(second, this.memory.join(second));
+    } finally {
+      this.sending.delete(second);
+    }
   }
 
   private onDelivered(records: BufferedRecord[]): void {

@@ -8,7 +8,7 @@ import { RecordEncoder } from './record-encoder.js';
 
 const container: ContainerInfo = {
   id: 'a'.repeat(64), name: 'web-1', image: 'nginx:1', labels: { app: 'web', 'x"y': 'q\nz' },
-  createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', running: true,
+  createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', logOptions: {}, running: true,
 };
 
 function line(message: Buffer, extra: Partial<CapturedLine['line']> = {}, info: ContainerInfo = container): CapturedLine {
@@ -84,7 +84,7 @@ void describe('RecordEncoder', () => {
 void describe('RecordEncoder against the reference encoder', () => {
   const hostile: ContainerInfo = {
     id: 'b'.repeat(64), name: 'wéird "name"\u2028', image: 'img\u0000\\', labels: { '\ud800lone': '\udfff', 'ctl\u0001': 'a\u2029b', emoji: '😀' },
-    createdAt: '2026-01-01T00:00:00Z', tty: false, logDriver: 'json-file', running: true,
+    createdAt: '2026-01-01T00:00:00Z', tty: false, logDriver: 'json-file', running: true, logOptions: {},
   };
   const hosts = ['h', 'host "with" quotes\n'];
 

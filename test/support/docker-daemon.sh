@@ -22,6 +22,8 @@ sock="$dir/docker.sock"
 pidfile="$dir/dockerd.pid"
 
 log() { echo "docker-daemon: $*" >&2; }
+# shellcheck source=daemon-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/daemon-common.sh"
 
 ping_host() { # $1 = DOCKER_HOST value
   local host=$1
@@ -37,15 +39,7 @@ ensure_packages() {
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   [ -x /bin/busybox ] || missing+=(busybox-static)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
-  if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" != 0 ]; then
-      log "missing ${missing[*]} and not root: install them with apt-get"; exit 1
-    fi
-    log "installing ${missing[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  fi
+  install_missing "${missing[@]}"
   if ! docker --version >/dev/null 2>&1; then
     log "the docker client is missing"; exit 1
   fi
@@ -53,45 +47,32 @@ ensure_packages() {
 
 import_image() {
   if DOCKER_HOST="unix://$sock" docker image inspect "$image" >/dev/null 2>&1; then return; fi
-  local root; root=$(mktemp -d)
-  mkdir -p "$root/bin" "$root/tmp"
-  cp /bin/busybox "$root/bin/busybox"
-  local applet
-  for applet in $("$root/bin/busybox" --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
-  done
-  tar -C "$root" -c . | DOCKER_HOST="unix://$sock" docker import -c 'ENV PATH=/bin' - "$image" >/dev/null
-  rm -rf "$root"
+  busybox_rootfs_tar | DOCKER_HOST="unix://$sock" docker import -c 'ENV PATH=/bin' - "$image" >/dev/null
   log "imported $image"
 }
 
 start_dockerd() {
-  mkdir -p "$dir/data" "$dir/exec"
+  mkdir -p "$dir/data" "$dir/exec" "$dir/tmp"
   # setsid: the daemon must not die with the shell that started it, and must not hold its stdio.
-  setsid dockerd \
+  # TMPDIR: what dockerd and containerd write there (containerd dumps its stacks there when it
+  # is slow to stop) stays in DIR and goes with it.
+  TMPDIR="$dir/tmp" setsid dockerd \
     --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$pidfile" \
     -H "unix://$sock" \
     --bridge=none --iptables=false --ip-forward=false --ip-masq=false --ip6tables=false \
     --log-driver json-file --log-level warn \
     </dev/null >>"$dir/dockerd.log" 2>&1 &
-  local i
-  for i in $(seq 1 150); do
-    if ping_host "unix://$sock"; then return 0; fi
-    sleep 0.2
-  done
-  log "dockerd did not answer /_ping within 30 s; its log:"; tail -20 "$dir/dockerd.log" >&2; exit 1
+  # setsid forks only when called as a process-group leader, which a background job of this
+  # non-interactive shell is not: $! is dockerd itself.
+  local pid=$!
+  answers_or_died() { ping_host "unix://$sock" || ! kill -0 "$pid" 2>/dev/null; }
+  if wait_progress "$pid" "$dir/dockerd.log" "starting dockerd" answers_or_died && ping_host "unix://$sock"; then return 0; fi
+  kill -0 "$pid" 2>/dev/null || log "dockerd exited before it answered /_ping"
+  log "dockerd does not answer /_ping on unix://$sock; its log:"; tail -20 "$dir/dockerd.log" >&2; exit 1
 }
 
 stop_dockerd() {
-  [ -f "$pidfile" ] || return 0
-  local pid; pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    local i
-    for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$pidfile"
+  stop_by_pidfile "$pidfile" "$dir/dockerd.log"
 }
 
 case "$cmd" in

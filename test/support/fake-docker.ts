@@ -6,7 +6,7 @@
 // daemon; this fake only has to be faithful to the parts capture relies on.
 import { PassThrough } from 'node:stream';
 import type { ContainerInfo } from '../../src/docker/container-info.js';
-import type { ApiStream, ContainerSummary, DockerApi, LogQuery } from '../../src/docker/docker-api.js';
+import type { ApiStream, ContainerSummary, DaemonVersion, DockerApi, LogQuery } from '../../src/docker/docker-api.js';
 import { DockerError } from '../../src/docker/docker-error.js';
 
 export interface FakeEntry {
@@ -106,6 +106,9 @@ export function fakeId(): string {
 
 export class FakeDocker implements DockerApi {
   readonly containers = new Map<string, FakeContainer>();
+  readonly address = 'fake://docker';
+  /** What GET /version answers (a Docker 20.10 by default). */
+  daemon: DaemonVersion = { version: '20.10.24', apiVersion: '1.41', platform: 'Docker Engine - Community', components: ['Engine'] };
   /** Every call, in order: `list`, `inspect <id>`, `logs <id> follow=.. since=.. tail=..`, `events`. */
   readonly calls: string[] = [];
   /** Errors the next calls of each kind reject with, in order (then they work again). */
@@ -148,6 +151,7 @@ export class FakeDocker implements DockerApi {
       createdAt: options.createdAt ?? rfc3339(this.clock),
       tty: options.tty ?? false,
       logDriver: options.logDriver ?? 'json-file',
+      logOptions: options.logOptions ?? {},
       running: true,
     };
     const container = new FakeContainer(info, this);
@@ -178,6 +182,12 @@ export class FakeDocker implements DockerApi {
   dropEvents(): void {
     for (const stream of this.eventStreams) stream.destroy(new Error('events stream reset by fake daemon'));
     this.eventStreams.clear();
+  }
+
+  async version(): Promise<DaemonVersion> {
+    this.calls.push('version');
+    this.answeredAt = Date.now();
+    return Promise.resolve({ ...this.daemon, components: [...this.daemon.components] });
   }
 
   async listContainers(): Promise<ContainerSummary[]> {

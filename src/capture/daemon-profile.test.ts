@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { logRotates, profileOf } from './daemon-profile.js';
+
+void describe('daemon profile', () => {
+  void it('tells Docker before 23.0 (follow does not survive rotation) from later versions and from Podman', () => {
+    const old = profileOf({ version: '20.10.24+dfsg1', apiVersion: '1.41', platform: '', components: ['Engine'] });
+    assert.deepEqual([old.kind, old.followsRotation, old.tailWindows], ['docker', false, true]);
+    const modern = profileOf({ version: '27.3.1', apiVersion: '1.47', platform: 'Docker Engine - Community', components: ['Engine', 'containerd'] });
+    assert.deepEqual([modern.kind, modern.followsRotation], ['docker', true]);
+    assert.equal(profileOf({ version: 'unparsable', apiVersion: '1.42', platform: '', components: [] }).followsRotation, true);
+    const podman = profileOf({ version: '4.3.1', apiVersion: '1.41', platform: 'linux/amd64', components: ['Podman Engine', 'conmon'] });
+    assert.deepEqual([podman.kind, podman.tailWindows], ['podman', false]);
+    assert.equal(profileOf(undefined).kind, 'unknown');
+    assert.equal(profileOf(undefined).followsRotation, false, 'unknown: the careful case');
+  });
+
+  void it('knows which logs rotate', () => {
+    assert.equal(logRotates({ logDriver: 'json-file', logOptions: {} }), false);
+    assert.equal(logRotates({ logDriver: 'json-file', logOptions: { 'max-size': '10m' } }), true);
+    assert.equal(logRotates({ logDriver: 'json-file', logOptions: { 'max-size': '-1' } }), false);
+    assert.equal(logRotates({ logDriver: 'local', logOptions: {} }), true);
+    assert.equal(logRotates({ logDriver: 'journald', logOptions: { 'max-size': '1m' } }), false);
+  });
+});
