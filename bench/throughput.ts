@@ -28,6 +28,8 @@ export interface ThroughputOptions {
   ceilingRuns: number;
   /** Run docker-loghose on the container while it writes (a peer row). */
   loghose: boolean;
+  /** Run another checkout's build (its dist/) as the capturer: a before/after in one run. */
+  capturerRoot?: string;
 }
 
 /**
@@ -132,7 +134,8 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
 
   for (const route of CAPTURER_ROUTES) {
     const prefix = route.name === 'api' ? '' : `${route.name}_`;
-    Object.assign(result, prefixed(prefix, await capturerRow(ctx, route, options.lines, { linesPerS: ceilingLinesPerS, cpuUsPerLine: ceiling.cpuUs / ceiling.lines }, dockerdCpuUs)));
+    const readers = { linesPerS: ceilingLinesPerS, cpuUsPerLine: ceiling.cpuUs / ceiling.lines, rawCpuUsPerLine: raw && raw.lines === options.lines ? raw.cpuUs / raw.lines : Number.NaN };
+    Object.assign(result, prefixed(prefix, await capturerRow(ctx, route, options.lines, readers, dockerdCpuUs, options.capturerRoot)));
   }
   ctx.note(`throughput: readers (lines/s, reader / dockerd / host CPU µs per line):\n${readerTable(result)}`);
   return result;
@@ -143,14 +146,15 @@ async function capturerRow(
   ctx: ScenarioContext,
   route: CapturerRoute,
   lines: number,
-  ceiling: { linesPerS: number; cpuUsPerLine: number },
+  ceiling: { linesPerS: number; cpuUsPerLine: number; rawCpuUsPerLine: number },
   dockerdCpuUs: () => number,
+  capturerRoot: string | undefined,
 ): Promise<ScenarioResult> {
   const row: ScenarioResult = { scenario: 'throughput' };
   const receiver = await startCountingReceiver();
   try {
     const spawnedAt = performance.now();
-    const capturer = await startCapturer({ runId: ctx.runId, dockerHost: ctx.dockerHost, sinkUrl: receiver.url, cpuProfDir: ctx.cpuProfDir, config: withOverrides(ctx, route.config(ctx)) });
+    const capturer = await startCapturer({ runId: ctx.runId, dockerHost: ctx.dockerHost, sinkUrl: receiver.url, cpuProfDir: ctx.cpuProfDir, config: withOverrides(ctx, route.config(ctx)), ...(capturerRoot !== undefined ? { repoRoot: capturerRoot } : {}) });
     try {
       // The window starts when the capturer is ready (start-up is not capture work). Lines it
       // delivered before then are taken out of the count.
@@ -175,6 +179,8 @@ async function capturerRow(
       row.throughput_ratio = round(capturerLinesPerS / ceiling.linesPerS, 3);
       row.cpu_us_per_line = round(cpuUs / windowLines, 2);
       row.cpu_ratio = round(cpuUs / windowLines / ceiling.cpuUsPerLine, 2);
+      // Against the one-pass frame-only reader (raw socket), the reader the capturer now matches in kind.
+      row.raw_cpu_ratio = round(cpuUs / windowLines / ceiling.rawCpuUsPerLine, 2);
       row.dockerd_cpu_us_per_line = round(dockerdSpent / windowLines, 2);
       row.host_cpu_us_per_line = round((cpuUs + dockerdSpent) / windowLines, 2);
       row.peak_rss_mib = round(capturer.memory().peakRssMiB, 1);
