@@ -82,6 +82,7 @@ async function feed(chunks: Buffer[], accept: (line: CapturedLine) => void, resu
         container,
         line: { timestamp: chunk.toString('latin1', at, at + TIMESTAMP_CHARS), stream: 'stdout', message: chunk.subarray(at + TIMESTAMP_CHARS + 1, end), truncated: false, chunks: 1 },
         position: { sinceMs: 1795916600000 + Math.floor(n / 1000), skip: 1 + (n % 1000) },
+        ordinal: 0,
       });
       n += 1;
       at = end + 1;

@@ -43,8 +43,13 @@ export interface PositionedLineReaderOptions {
   bounded?: boolean;
   tty: boolean;
   maxLineBytes: number;
-  /** A line not read before, and the position just after it. */
-  onLine: (line: LogLine, position: Position) => void;
+  /**
+   * A line not read before, the position just after it, and its ordinal: how many lines of the
+   * same stream with the very same timestamp came before it (0 for most lines). The ordinal is
+   * the same however often the line is read again (see LineOrdinals), so an id built from
+   * (container, timestamp, stream, ordinal) names the line, not the reading.
+   */
+  onLine: (line: LogLine, position: Position, ordinal: number) => void;
   onDaemonError: (message: string) => void;
   /** A tail window that does not reach back to the position: the stream must be closed and nothing was handed on. */
   onUnproven?: () => void;
@@ -127,6 +132,32 @@ class TailProof {
   }
 }
 
+/**
+ * Counts lines sharing a timestamp, per stream. A reopened stream returns every line with a
+ * timestamp at or after `since` (those sharing one timestamp share its millisecond, so they come
+ * back all or none) and they are counted here before the skipped ones are dropped: a line gets
+ * the same ordinal on every reading.
+ */
+class LineOrdinals {
+  private stdoutTimestamp = '';
+  private stdoutCount = 0;
+  private stderrTimestamp = '';
+  private stderrCount = 0;
+
+  next(line: LogLine): number {
+    if (line.stream === 'stdout') {
+      if (line.timestamp === this.stdoutTimestamp) return ++this.stdoutCount;
+      this.stdoutTimestamp = line.timestamp;
+      this.stdoutCount = 0;
+      return 0;
+    }
+    if (line.timestamp === this.stderrTimestamp) return ++this.stderrCount;
+    this.stderrTimestamp = line.timestamp;
+    this.stderrCount = 0;
+    return 0;
+  }
+}
+
 export class PositionedLineReader {
   private readonly tracker: PositionTracker;
   private readonly parser: LogFrameParser;
@@ -134,6 +165,7 @@ export class PositionedLineReader {
   /** Lines older than this are dropped as Docker's `since` filter would (tail windows only). */
   private readonly sinceText: string | undefined;
   private proof: TailProof | undefined;
+  private readonly ordinals = new LineOrdinals();
   private toSkip: number;
   /** No consumed line is newer than newestConsumedMs(start): a line after it was never consumed, so skipping ends there. */
   private readonly neverConsumedFrom: string | undefined;
@@ -251,6 +283,7 @@ export class PositionedLineReader {
     }
     this.pinAtPendingLine(); // before observing: the pin must count from when the partial began
     this.tracker.observe(line.timestamp);
+    const ordinal = this.ordinals.next(line);
     if (this.toSkip > 0) {
       if (this.neverConsumedFrom !== undefined && line.timestamp >= this.neverConsumedFrom) {
         // Some of the lines to skip are gone (log files rotated away); this one is new.
@@ -263,6 +296,6 @@ export class PositionedLineReader {
         return;
       }
     }
-    this.options.onLine(line, this.tracker.position());
+    this.options.onLine(line, this.tracker.position(), ordinal);
   }
 }

@@ -9,6 +9,7 @@
 //
 // The bytes are exactly those of the straightforward encoding, which is the definition:
 //   '{"timestamp":' + JSON.stringify(timestamp) + ',"message":' + JSON.stringify(message.toString('utf8'))
+//   + (eventIds ? ',"event_id":"' + <16 hex digits: event-id.ts> + '"' : '')
 //   + <constant part> + (truncated ? ',"truncated":true}\n' : '}\n')
 // encoded as UTF-8 (`toString('utf8')` is the lossy decode: every invalid sequence becomes U+FFFD).
 // For a message that is valid UTF-8 that encoding keeps every byte except the ones JSON.stringify
@@ -19,6 +20,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { CapturedLine } from '../capture/captured-line.js';
 import type { ContainerInfo } from '../docker/container-info.js';
+import { eventId } from './event-id.js';
 
 interface ContainerPart {
   name: string;
@@ -33,6 +35,9 @@ interface ContainerPart {
 const HEAD = Buffer.from('{"timestamp":"', 'latin1');
 const MIDDLE = Buffer.from('","message":"', 'latin1');
 const END = Buffer.from('}\n', 'latin1');
+const EVENT_ID_HEAD = Buffer.from(',"event_id":"', 'latin1');
+/** `,"event_id":"` + 16 hex digits + `"`. */
+const EVENT_ID_BYTES = EVENT_ID_HEAD.length + 16 + 1;
 const END_TRUNCATED = Buffer.from(',"truncated":true}\n', 'latin1');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -62,7 +67,11 @@ export class RecordEncoder {
   private lastContainer: ContainerInfo | undefined;
   private lastPart: ContainerPart | undefined;
 
-  constructor(private readonly hostName: string) {}
+  /** eventIds: give every record its `event_id` (see event-id.ts). */
+  constructor(
+    private readonly hostName: string,
+    private readonly eventIds = true,
+  ) {}
 
   /**
    * At least the size of this line's record (usually about twice it): a buffer with this much
@@ -70,13 +79,13 @@ export class RecordEncoder {
    */
   maxRecordBytes(c: CapturedLine): number {
     const part = this.partOf(c.container);
-    return HEAD.length + MIDDLE.length + 1 + END_TRUNCATED.length + part.stdout.length +
+    return HEAD.length + MIDDLE.length + 1 + END_TRUNCATED.length + part.stdout.length + (this.eventIds ? EVENT_ID_BYTES : 0) +
       MAX_EXPANSION * (c.line.timestamp.length + c.line.message.length);
   }
 
   /** The exact size of this line's record. O(length of the line): for lines too long to reserve maxRecordBytes for. */
   recordBytes(c: CapturedLine): number {
-    const fixed = HEAD.length + MIDDLE.length + 1 + (c.line.truncated ? END_TRUNCATED : END).length + this.partOf(c.container).stdout.length;
+    const fixed = HEAD.length + MIDDLE.length + 1 + (c.line.truncated ? END_TRUNCATED : END).length + this.partOf(c.container).stdout.length + (this.eventIds ? EVENT_ID_BYTES : 0);
     const timestamp = plainTimestamp(c.line.timestamp);
     const message = escapedLength(c.line.message);
     if (timestamp && message >= 0) return fixed + c.line.timestamp.length + message;
@@ -109,6 +118,7 @@ export class RecordEncoder {
       if (at >= 0) {
         target[at] = QUOTE;
         at += 1;
+        if (this.eventIds) at = this.writeEventId(c, target, at);
         const constant = c.line.stream === 'stderr' ? part.stderr : part.stdout;
         target.set(constant, at);
         at += constant.length;
@@ -150,11 +160,23 @@ export class RecordEncoder {
     return part;
   }
 
+  /** `,"event_id":"<16 hex digits>"` at `at`; returns the offset after it. */
+  private writeEventId(c: CapturedLine, target: Buffer, at: number): number {
+    target.set(EVENT_ID_HEAD, at);
+    at += EVENT_ID_HEAD.length;
+    const id = eventId(c.container.id, c.line.timestamp, c.line.stream, c.ordinal);
+    // 16 ASCII hex digits.
+    for (let i = 0; i < 16; i += 1) target[at + i] = id.charCodeAt(i);
+    target[at + 16] = QUOTE;
+    return at + 17;
+  }
+
   /** The record as the definition in the header says, as a string. */
   private definition(c: CapturedLine): string {
     const part = this.partOf(c.container);
     return '{"timestamp":' + JSON.stringify(c.line.timestamp) +
       ',"message":' + JSON.stringify(c.line.message.toString('utf8')) +
+      (this.eventIds ? ',"event_id":"' + eventId(c.container.id, c.line.timestamp, c.line.stream, c.ordinal) + '"' : '') +
       (c.line.stream === 'stderr' ? part.stderrText : part.stdoutText) +
       (c.line.truncated ? ',"truncated":true}\n' : '}\n');
   }

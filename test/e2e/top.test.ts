@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startCapturerProcess, waitFor, writeConfig } from '../support/capturer-process.js';
+import { capturerExit, freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
 import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
+import { waitFor } from '../support/wait-for.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
 
 interface StatusBody {
@@ -41,20 +42,26 @@ describe('log-capturer top', () => {
       rmSync(stateDir, { recursive: true, force: true });
     });
     const base = `http://127.0.0.1:${port}`;
+    await waitUntilServing(capturer, base);
 
     // Until the capturer itself says: the daemon identified, busy and quiet streaming, done stopped,
     // all of done's lines acknowledged.
-    const status = await waitFor('the daemon and the three containers in /status, done read and acknowledged', async () => {
-      const body = (await (await fetch(`${base}/status`)).json()) as StatusBody;
-      const byName = new Map(body.capture.containers.map((c) => [c.name, c]));
-      const doneStatus = byName.get(`${run}-done`);
-      const ready = byName.get(`${run}-busy`)?.state === 'streaming' && byName.get(`${run}-quiet`)?.state === 'streaming'
-        && doneStatus?.state === 'stopped' && doneStatus.lastTimestamp !== null && body.ship.acknowledged[doneStatus.id] === doneStatus.lastTimestamp;
-      return ready && body.capture.daemon.kind !== 'unknown' ? body : undefined;
-    }, 120_000, 200);
+    const status = await waitFor('the daemon and the three containers in /status, done read and acknowledged', {
+      watch: async () => (await (await fetch(`${base}/status`)).json()) as StatusBody,
+      until: (body) => {
+        const byName = new Map(body.capture.containers.map((c) => [c.name, c]));
+        const doneStatus = byName.get(`${run}-done`);
+        const ready = byName.get(`${run}-busy`)?.state === 'streaming' && byName.get(`${run}-quiet`)?.state === 'streaming'
+          && doneStatus?.state === 'stopped' && doneStatus.lastTimestamp !== null && body.ship.acknowledged[doneStatus.id] === doneStatus.lastTimestamp;
+        return ready && body.capture.daemon.kind !== 'unknown';
+      },
+      // The states, lines and acknowledgements move; uptime alone would count as progress forever.
+      progress: (body) => [body.capture.containers, body.ship.acknowledged, body.capture.daemon],
+      intervalMs: 200,
+    });
 
     const top = startCapturerProcess(['top', '--once', '--url', base, '--interval', '1s'], { COLUMNS: '160', LOG_CAPTURER_SERVER_STATUS_TOKEN: '' });
-    const { code } = await top.exited;
+    const { code } = await capturerExit(top, 'log-capturer top --once to exit');
     const frame = top.stdout();
     t.diagnostic(`\n${frame}`);
     assert.equal(code, 0, top.stderr());

@@ -1,8 +1,10 @@
 // The record encoder as it was before it wrote into batch buffers (commit 27c9c04), kept as the
 // oracle: src/ship/record-encoder.ts must produce exactly these bytes for every line. It is the
-// definition written out: two JSON.stringify calls, concatenation and one Buffer.from per line.
+// definition written out: two JSON.stringify calls, concatenation and one Buffer.from per line
+// (and main's event_id, as main's encoder writes it).
 import type { CapturedLine } from '../../src/capture/captured-line.js';
 import type { ContainerInfo } from '../../src/docker/container-info.js';
+import { eventId } from '../../src/ship/event-id.js';
 
 interface ContainerPart {
   name: string;
@@ -14,7 +16,10 @@ interface ContainerPart {
 export class ReferenceRecordEncoder {
   private readonly parts = new Map<string, ContainerPart>();
 
-  constructor(private readonly hostName: string) {}
+  constructor(
+    private readonly hostName: string,
+    private readonly eventIds = true,
+  ) {}
 
   /** One JSON object followed by `\n`. */
   encodeRecord(c: CapturedLine): Buffer {
@@ -25,6 +30,7 @@ export class ReferenceRecordEncoder {
     const text =
       '{"timestamp":' + JSON.stringify(c.line.timestamp) +
       ',"message":' + JSON.stringify(c.line.message.toString('utf8')) +
+      (this.eventIds ? ',"event_id":"' + eventId(c.container.id, c.line.timestamp, c.line.stream, c.ordinal) + '"' : '') +
       (c.line.stream === 'stderr' ? part.stderr : part.stdout) +
       (c.line.truncated ? ',"truncated":true}\n' : '}\n');
     return Buffer.from(text, 'utf8');

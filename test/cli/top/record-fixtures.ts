@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startCapturerProcess, waitFor, writeConfig } from '../../support/capturer-process.js';
+import { capturerExit, freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../../support/capturer-process.js';
 import { removeQuietly, runContainer, testDocker } from '../../support/docker.js';
 import { startStandInReceiver } from '../../support/stand-in-receiver.js';
 
@@ -63,7 +63,7 @@ async function record(scenario: string): Promise<void> {
 }
 
 try {
-  await waitFor('the capturer to answer', async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined));
+  await waitUntilServing(capturer, base);
   await sleep(6000);
   await record('busy');
   await receiver.refuseConnections();
@@ -71,7 +71,7 @@ try {
   await record('receiver-down');
 } finally {
   capturer.kill('SIGTERM');
-  await capturer.exited;
+  await capturerExit(capturer);
   await Promise.all(containers.map(removeQuietly));
   await receiver.stop();
   rmSync(stateDir, { recursive: true, force: true });

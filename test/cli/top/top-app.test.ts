@@ -7,7 +7,7 @@ import { createElement } from 'react';
 import { TopApp, ViewStore } from '../../../src/cli/top/top-app.js';
 import { TopSession, sortRows } from '../../../src/cli/top/top-view.js';
 import type { SortOrder, TopView } from '../../../src/cli/top/top-view.js';
-import { waitFor } from '../../support/capturer-process.js';
+import { waitFor } from '../../support/wait-for.js';
 import { scenarioSamples } from './top-fixtures.js';
 import type { Scenario } from './top-fixtures.js';
 
@@ -30,10 +30,11 @@ void describe('top live view', () => {
     const store = new ViewStore(viewOf('busy'));
     const app = render(createElement(TopApp, { store, color: false, initialOrder: { key: 'lag', reversed: false } }));
     try {
-      const frameMatching = (what: RegExp): Promise<string> => waitFor(`a frame matching ${what}`, () => {
-        const frame = app.lastFrame();
-        return frame !== undefined && what.test(frame) ? frame : undefined;
-      }, 30_000, 10);
+      const frameMatching = async (what: RegExp): Promise<string> => (await waitFor(`a frame matching ${what}`, {
+        watch: () => app.lastFrame() ?? '',
+        until: (frame) => what.test(frame),
+        intervalMs: 10,
+      }));
 
       // The order itself is sortRows' (tested in top-view.test.ts); here: the keys pick it.
       const expected = (order: SortOrder): string[] => sortRows(store.get().containers, order).map((row) => row.name);
@@ -60,7 +61,7 @@ void describe('top live view', () => {
       assert.match(frame, /sorted by name, z to a/, 'the order chosen stays');
 
       app.stdin.write('q');
-      await waitFor('the app to end (it stops listening to stdin)', () => (app.stdin.listenerCount('readable') === 0 ? true : undefined), 30_000, 10);
+      await waitFor('the app to end (it stops listening to stdin)', { watch: () => app.stdin.listenerCount('readable'), until: (n) => n === 0, intervalMs: 10 });
       const frames = app.frames.length;
       store.set(viewOf('busy'));
       assert.equal(app.frames.length, frames, 'no frame after q');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { waitFor } from '../../support/capturer-process.js';
+import { waitFor, waitForSettled } from '../../support/wait-for.js';
 import { startFakeCapturer } from './fake-capturer.js';
 import type { FakeCapturer } from './fake-capturer.js';
 
@@ -45,11 +45,17 @@ function openTerminal(capturer: FakeCapturer, env: NodeJS.ProcessEnv = {}): Term
     output += chunk.toString('utf8');
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // The terminal prints its name first thing; progress is whatever it prints.
+  const pts = waitFor('the terminal\'s name', {
+    watch: () => ({ name: /^(\/dev\/pts\/\d+)\r?\n/.exec(output)?.[1], printed: output.length }),
+    until: (o) => o.name !== undefined,
+  }).then((o) => o.name as string);
+  pts.catch(() => undefined); // a test that never asks for it must not see an unhandled rejection
   return {
     output: () => output,
     linesSince: (from) => output.slice(from).replace(ESCAPE_SEQUENCE, '').replace(/\r/g, '').split('\n'),
     type: (keys) => child.stdin.write(keys),
-    pts: waitFor('the terminal\'s name', () => /^(\/dev\/pts\/\d+)\r?\n/.exec(output)?.[1], 120_000),
+    pts,
     exited,
     kill: () => child.kill('SIGKILL'),
   };
@@ -57,14 +63,16 @@ function openTerminal(capturer: FakeCapturer, env: NodeJS.ProcessEnv = {}): Term
 
 /** The command's own result, printed after it exited: its exit code and the terminal's settings. */
 async function afterExit(terminal: Terminal): Promise<{ exitCode: number; settings: string }> {
-  const code = await terminal.exited;
+  const code = await waitForSettled('the terminal\'s command to end', terminal.exited, { progress: () => terminal.output().length });
   assert.equal(code, 0, terminal.output());
   const match = /EXIT=(\d+)\r?\n([\s\S]*)$/.exec(terminal.output());
   assert.ok(match, 'the command ended and the shell went on');
   return { exitCode: Number(match[1]), settings: match[2] as string };
 }
 
-const firstFrame = (terminal: Terminal): Promise<true> => waitFor('the first frame', () => (terminal.output().includes('sorted by lag, slowest first · keys:') ? true : undefined), 120_000);
+const firstFrame = async (terminal: Terminal): Promise<void> => {
+  await waitFor('the first frame', { watch: () => terminal.output(), until: (output) => output.includes('sorted by lag, slowest first · keys:'), progress: (output) => output.length });
+};
 
 void describe('log-capturer top in a terminal', () => {
   void it('q ends it with exit 0 and the terminal as it was: cursor shown, line editing and echo back on', async () => {
@@ -128,10 +136,10 @@ void describe('log-capturer top in a terminal', () => {
       const from = terminal.output().length;
       // Changing the size of a terminal sends SIGWINCH to the program in it, as a window manager does.
       await run('stty', ['-F', await terminal.pts, 'cols', '72', 'rows', '40']);
-      const narrow = await waitFor('a frame 72 columns wide', () => {
-        const line = title(terminal.linesSince(from));
-        return line?.length === 72 ? line : undefined;
-      }, 120_000);
+      const narrow = (await waitFor('a frame 72 columns wide', {
+        watch: () => ({ line: title(terminal.linesSince(from)), printed: terminal.output().length }),
+        until: (o) => o.line?.length === 72,
+      })).line ?? '';
       assert.match(narrow, /^log-capturer 0\.1\.0 {2}up \d+s {2}http:\/\/127\.0\.0\.1:\d+ +READY$/);
       const frame = terminal.linesSince(from);
       const footer = frame.filter((line) => line.startsWith('sorted by lag')).at(-1) ?? '';
