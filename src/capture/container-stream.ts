@@ -265,11 +265,10 @@ export class ContainerStream {
     this.destroyResponse();
   }
 
-  // prom-client hashes the labels on every inc(): the line counters are added once per chunk
-  // (hundreds of lines) instead of once per line.
+  // The line tallies are shared by every stream: added once per chunk (hundreds of lines).
   private countLines(): void {
-    if (this.uncountedStdout > 0) this.options.telemetry.stdoutLines.inc(this.uncountedStdout);
-    if (this.uncountedStderr > 0) this.options.telemetry.stderrLines.inc(this.uncountedStderr);
+    this.options.telemetry.stdoutLines.count += this.uncountedStdout;
+    this.options.telemetry.stderrLines.count += this.uncountedStderr;
     this.uncountedStdout = 0;
     this.uncountedStderr = 0;
   }
