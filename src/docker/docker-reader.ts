@@ -1,9 +1,7 @@
 // The capturer's only way into the Docker Engine API, and it can only read: every call here is
 // a GET. Built on dockerode's modem, with an HTTP agent of our own so close() can release every
 // socket, and with a request timeout of our own because the modem's would also cut idle follow
-// streams (a quiet container's log, the events stream). Log streams, the hot path, do not go
-// through the modem: each has a connection of its own whose HTTP body is decoded in one pass
-// over each socket read (log-response.ts), to the same address with the same TLS material.
+// streams (a quiet container's log, the events stream).
 //
 // The modem would also take settings from the environment (DOCKER_HOST, DOCKER_TLS_VERIFY,
 // DOCKER_CERT_PATH, DOCKER_CLIENT_TIMEOUT, DOCKER_PATH_PREFIX) and let them win over ours: a
@@ -16,7 +14,6 @@ import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { isIP } from 'node:net';
 import { inspect } from 'node:util';
 import createDebug from 'debug';
 import Docker from 'dockerode';
@@ -25,8 +22,6 @@ import { describeRefusedId, isContainerId } from './container-id.js';
 import type { ApiStream, ContainerSummary, DaemonVersion, DockerApi, LogQuery } from './docker-api.js';
 import { DockerError } from './docker-error.js';
 import type { ContainerInfo } from './container-info.js';
-import { requestLogs } from './log-response.js';
-import type { StreamEndpoint } from './log-response.js';
 
 export type { ContainerSummary } from './docker-api.js';
 
@@ -59,8 +54,6 @@ const AGENT_OPTIONS = { keepAlive: true, maxFreeSockets: 4 } as const;
 interface Endpoint {
   modemOptions: Docker.DockerOptions;
   agent: HttpAgent;
-  /** Where log streams connect: they have a connection of their own (log-response.ts). */
-  streams: StreamEndpoint;
   /** For messages: the address without user information. */
   display: string;
 }
@@ -76,7 +69,7 @@ function endpointFor(config: DockerConfig): Endpoint {
   const version = config.apiVersion ? { version: `v${config.apiVersion.replace(/^v/, '')}` } : {};
   if (config.host.startsWith('unix://')) {
     const socketPath = config.host.slice('unix://'.length);
-    return { agent: new HttpAgent(AGENT_OPTIONS), display: `unix://${socketPath}`, streams: { kind: 'unix', path: socketPath }, modemOptions: { ...NO_ENVIRONMENT_OPTIONS, socketPath, ...version } };
+    return { agent: new HttpAgent(AGENT_OPTIONS), display: `unix://${socketPath}`, modemOptions: { ...NO_ENVIRONMENT_OPTIONS, socketPath, ...version } };
   }
   let url: URL;
   try {
@@ -91,7 +84,7 @@ function endpointFor(config: DockerConfig): Endpoint {
   const port = url.port !== '' ? Number(url.port) : https ? 2376 : 2375;
   const display = `${url.protocol}//${url.hostname}:${port}`;
   const base = { ...NO_ENVIRONMENT_OPTIONS, host: url.hostname, port, pathPrefix: '/', ...version };
-  if (!https) return { agent: new HttpAgent(AGENT_OPTIONS), display, streams: { kind: 'tcp', host: url.hostname, port }, modemOptions: { ...base, protocol: 'http' } };
+  if (!https) return { agent: new HttpAgent(AGENT_OPTIONS), display, modemOptions: { ...base, protocol: 'http' } };
   const tls = config.tls;
   const read = (what: string, path: string | undefined): Buffer | undefined => {
     if (path === undefined) return undefined;
@@ -105,15 +98,14 @@ function endpointFor(config: DockerConfig): Endpoint {
   const ca = read('ca_file', tls?.caFile);
   const cert = read('cert_file', tls?.certFile);
   const key = read('key_file', tls?.keyFile);
-  const material = {
+  const agent = new HttpsAgent({
+    ...AGENT_OPTIONS,
     ...(ca ? { ca } : {}),
     ...(cert ? { cert } : {}),
     ...(key ? { key } : {}),
     rejectUnauthorized: tls?.verify ?? true,
-  };
-  const agent = new HttpsAgent({ ...AGENT_OPTIONS, ...material });
-  const servername = isIP(url.hostname) === 0 ? { servername: url.hostname } : {};
-  return { agent, display, streams: { kind: 'tls', host: url.hostname, port, tls: { ...material, ...servername } }, modemOptions: { ...base, protocol: 'https' } };
+  });
+  return { agent, display, modemOptions: { ...base, protocol: 'https' } };
 }
 
 /** Builds the client with the modem's environment hidden (see the header); synchronous, so nothing else runs meanwhile. */
@@ -170,17 +162,12 @@ export class DockerReader implements DockerApi {
   readonly address: string;
   private readonly docker: Docker;
   private readonly agent: HttpAgent;
-  private readonly streams: StreamEndpoint;
-  /** `/v1.41` when docker.api_version is set (as the modem prefixes its paths), else empty. */
-  private readonly versionPrefix: string;
   private readonly requestTimeoutMs: number;
   private answeredAt = 0;
 
   constructor(config: DockerConfig) {
     const endpoint = endpointFor(config);
     this.agent = endpoint.agent;
-    this.streams = endpoint.streams;
-    this.versionPrefix = config.apiVersion ? `/v${config.apiVersion.replace(/^v/, '')}` : '';
     this.address = endpoint.display;
     // docker-modem formats every request's options with util.inspect({ showHidden, depth: null })
     // even when its debug output is off, and the options hold this agent, so every call walked
@@ -248,19 +235,15 @@ export class DockerReader implements DockerApi {
   }
 
   /**
-   * GET /containers/{id}/logs?stdout=1&stderr=1&timestamps=1 with follow, since and tail. The
-   * body, its HTTP framing already decoded (log-response.ts): read it with a frame parser;
-   * destroying it closes the connection, the only way to end a follow stream early.
+   * GET /containers/{id}/logs?stdout=1&stderr=1&timestamps=1 with follow, since and tail. The raw
+   * HTTP response: read it with a frame parser; destroying it closes the connection, the only
+   * way to end a follow stream early.
    */
   async openLogs(id: string, query: LogQuery): Promise<ApiStream> {
-    const what = `read the logs of container ${checkedId(id)}`;
-    const options = new URLSearchParams({ follow: query.follow ? '1' : '0', stdout: '1', stderr: '1', timestamps: '1' });
-    if (query.since !== undefined) options.set('since', query.since);
-    if (query.tail !== undefined) options.set('tail', String(Math.max(0, Math.floor(query.tail))));
-    return requestLogs({
-      endpoint: this.streams, target: `${this.versionPrefix}/containers/${id}/logs?${options.toString()}`, what, address: this.address,
-      timeoutMs: this.requestTimeoutMs, onAnswer: () => { this.answeredAt = Date.now(); },
-    });
+    const options: Record<string, string> = { follow: query.follow ? '1' : '0', stdout: '1', stderr: '1', timestamps: '1' };
+    if (query.since !== undefined) options.since = query.since;
+    if (query.tail !== undefined) options.tail = String(Math.max(0, Math.floor(query.tail)));
+    return this.openStream(`read the logs of container ${checkedId(id)}`, `/containers/${id}/logs?`, options);
   }
 
   async openEvents(options: { since?: string }): Promise<ApiStream> {
