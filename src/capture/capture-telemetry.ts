@@ -12,6 +12,9 @@ import type { Logger } from '../utils/logger.js';
 import type { DaemonProfile } from './daemon-profile.js';
 import type { Position } from './position.js';
 
+/** A counter with its labels resolved once (prom-client's labels() result). */
+type CounterChild = { inc(value?: number): void };
+
 /** Why a log stream was opened again (`start`: the first time, or after the container started again). */
 export type ReopenKind = 'start' | 'rotation' | 'turn' | 'reconnect' | 'poll';
 const REOPEN_KINDS: readonly ReopenKind[] = ['start', 'rotation', 'turn', 'reconnect', 'poll'];
