@@ -2,9 +2,9 @@
 // chunked transfer encoding and Docker's frames decoded in ONE pass over each socket read.
 // dockerd writes one HTTP chunk per log line, so through node:http every line costs an llhttp
 // callback, a Readable push and a 'data' event; here a socket read of 64 KiB holds hundreds of
-// lines and costs one event. The capturer now reads its log streams the same way
-// (src/docker/log-response.ts), so this is the reader to compare its CPU per line with
-// (`raw_cpu_ratio`); the difference to the node:http ceiling reader is what that decoding saves.
+// lines and costs one event. The capturer reads its log streams through dockerode's connection
+// (node:http), as the project requires; this row says what decoding in one pass would save
+// (`raw_cpu_ratio`: the capturer's CPU per line over this reader's).
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { dockerOptions } from '../test/support/docker.js';

@@ -179,7 +179,7 @@ async function capturerRow(
       row.throughput_ratio = round(capturerLinesPerS / ceiling.linesPerS, 3);
       row.cpu_us_per_line = round(cpuUs / windowLines, 2);
       row.cpu_ratio = round(cpuUs / windowLines / ceiling.cpuUsPerLine, 2);
-      // Against the one-pass frame-only reader (raw socket), the reader the capturer now matches in kind.
+      // Against the one-pass frame-only reader (raw socket): what node:http's per-chunk events cost on top.
       row.raw_cpu_ratio = round(cpuUs / windowLines / ceiling.rawCpuUsPerLine, 2);
       row.dockerd_cpu_us_per_line = round(dockerdSpent / windowLines, 2);
       row.host_cpu_us_per_line = round((cpuUs + dockerdSpent) / windowLines, 2);
