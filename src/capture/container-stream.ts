@@ -166,10 +166,10 @@ export class ContainerStream {
     return this.lines >= Math.max(1, this.start.skip);
   }
 
-  /** Checks, after QUIET_MS, whether no byte came meanwhile; re-arms for the remaining time if one did. */
-  private armQuietCheck(): void {
+  /** Checks, after QUIET_MS (at least minWaitMs), whether no byte came meanwhile; re-arms for the remaining time if one did. */
+  private armQuietCheck(minWaitMs = 1): void {
     if (this.quietTimer !== undefined || this.closing || this.finished) return;
-    const wait = Math.max(1, QUIET_MS - (performance.now() - this.lastDataAt));
+    const wait = Math.max(minWaitMs, QUIET_MS - (performance.now() - this.lastDataAt));
     this.quietTimer = setTimeout(() => {
       this.quietTimer = undefined;
       if (this.closing || this.finished) return;
@@ -178,7 +178,12 @@ export class ContainerStream {
         return;
       }
       if (this.reader.windowVerdict === 'pending') this.reader.giveUpPendingWindow();
-      else if (this.rotationRequested) void this.close();
+      // Quiet means caught up only past the position: before it the daemon still owes the lines
+      // the position skips, and a loaded daemon answering `since` on a long log may take longer
+      // than QUIET_MS to send the first of them. Closing then would reopen (and pay for the same
+      // scan) forever; the stream closes once it makes progress or goes quiet past its position.
+      else if (this.rotationRequested && this.reader.reachedPosition) void this.close();
+      else if (this.rotationRequested) this.armQuietCheck(QUIET_MS);
     }, wait);
     this.quietTimer.unref();
   }
