@@ -32,7 +32,8 @@ const { values } = parseArgs({
     lines: { type: 'string', default: '1000000' },
     'line-bytes': { type: 'string', default: '100' },
     'ceiling-runs': { type: 'string', default: '2' },
-    route: { type: 'string', default: 'api' },
+    'no-loghose': { type: 'boolean', default: false },
+    route: { type: 'string', multiple: true },
     'fan-containers': { type: 'string', default: '200' },
     'fan-rate': { type: 'string', default: '50' },
     'fan-seconds': { type: 'string', default: '30' },
@@ -61,7 +62,9 @@ if (values.help) {
   console.log(`usage: npm run bench -- [--scenario ${SCENARIOS.join('|')}]... [--json] [--cpu-prof DIR] [--set section.key=value]...
   --set:      a capturer config override for every scenario, e.g. --set sink.batch.max_events=5000
   throughput: --lines N (1000000) --line-bytes N (100) --ceiling-runs N (2)
-              --route api|file (api: the Docker log API; file: the json-file log from <data-root>/containers)
+              --no-loghose (do not run docker-loghose on the container while it writes)
+              --route api|file (repeatable; default api): file reads the json-file log from the private daemon's <data-root>/containers
+              --capturer-root DIR (also here: the capturer rows run that checkout's dist/)
   fan-in:     --fan-containers N (200) --fan-rate LINES_PER_S (50) --fan-seconds N (30)
               --fan-max-streams N (50) --fan-rotation DURATION (250ms)
   slow-sink:  --slow-lines N (60000) --slow-delay-ms MS (2000) --slow-buffer SIZE (8MiB)
@@ -120,11 +123,7 @@ for (const name of chosen) {
   const ctx: ScenarioContext = { docker, dockerHost, runId, cpuProfDir, configOverrides, note: (message) => console.error(`bench: ${message}`) };
   let result: ScenarioResult;
   try {
-    if (name === 'throughput') {
-      const route = values.route === 'file' ? 'file' : 'api';
-      if (values.route !== route) throw new Error(`--route must be api or file, got ${String(values.route)}`);
-      result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), route });
-    }
+    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), loghose: !values['no-loghose'], ...(values.route ? { routes: values.route } : {}), ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}) });
     else if (name === 'fan-in')
       result = await runFanIn(ctx, {
         containers: integer('fan-containers'),

@@ -37,7 +37,8 @@ export interface FileContainerStreamOptions {
   position: Position;
   /** Follow the file as it grows and rotates (until closed, or containerStopped()), or read to its current end. */
   follow: boolean;
-  consumer: LineConsumer;
+  /** Where its lines go: the task's consumer, or its multiline joiner in front of it. */
+  consumer: Pick<LineConsumer, 'accept'>;
   telemetry: CaptureTelemetry;
   maxLineBytes: number;
   onBackpressure: () => void;
@@ -198,9 +199,9 @@ export class FileContainerStream {
   private countLines(): void {
     const total = this.uncountedStdout + this.uncountedStderr;
     if (total === 0) return;
-    if (this.uncountedStdout > 0) this.options.telemetry.stdoutLines.inc(this.uncountedStdout);
-    if (this.uncountedStderr > 0) this.options.telemetry.stderrLines.inc(this.uncountedStderr);
-    this.options.telemetry.fileRouteLines.inc(total);
+    this.options.telemetry.stdoutLines.count += this.uncountedStdout;
+    this.options.telemetry.stderrLines.count += this.uncountedStderr;
+    this.options.telemetry.fileRouteLines.count += total;
     this.uncountedStdout = 0;
     this.uncountedStderr = 0;
   }
