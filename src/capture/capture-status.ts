@@ -12,6 +12,18 @@ import type { Position } from './position.js';
  */
 export type ContainerCaptureState = 'streaming' | 'waiting' | 'paused' | 'stopped' | 'unreadable' | 'backoff';
 
+/** Why a container counts as silent (see silence.ts). */
+export type SilenceReason = 'undecodable' | 'not_delivered';
+
+/** A container that yields no line while it should: JSON for /status. */
+export interface SilentVerdict {
+  reason: SilenceReason;
+  /** When it was first seen (ISO 8601). */
+  since: string;
+  /** What was seen, for a human. */
+  detail: string;
+}
+
 export interface ContainerCaptureStatus {
   id: string;
   name: string;
@@ -24,12 +36,22 @@ export interface ContainerCaptureStatus {
   rotations: number;
   lines: number;
   bytes: number;
+  /** Bytes of its log streams dropped as undecodable (not a frame, not a timestamp, not a real time). */
+  undecodableBytes: number;
+  /** Present while it yields no line though it should (see silence.ts). */
+  silent?: SilentVerdict;
   lastError?: string;
 }
 
 export interface CaptureStatus {
-  /** Which daemon answers (`docker`, `podman`, or `unknown` until it could be asked). */
-  daemon: { kind: string; version: string; api_version: string };
+  /**
+   * Which daemon answers (`docker`, `podman`, or `unknown` until it could be asked), its version
+   * and API version; for Podman also its libpod API version (TTY logs are read through it).
+   * `stamp_resolution_ms`: positions are whole multiples of it (1000 on Podman: stamps to the second).
+   */
+  daemon: { kind: string; version: string; api_version: string; libpod_api_version?: string; stamp_resolution_ms: number };
+  /** Containers that yield no line while they should (their entries say why). */
+  silentContainers: number;
   paused: boolean;
   pool: {
     capacity: number;

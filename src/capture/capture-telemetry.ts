@@ -8,6 +8,7 @@ import { describeRefusedId } from '../docker/container-id.js';
 import type { ContainerInfo } from '../docker/container-info.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { Logger } from '../utils/logger.js';
+import type { SilenceReason, SilentVerdict } from './capture-status.js';
 import type { DaemonProfile } from './daemon-profile.js';
 import type { Position } from './position.js';
 
@@ -38,6 +39,12 @@ export class CaptureTelemetry {
   private readonly tailWidened: Counter;
   private readonly tailFallbacks: Counter<'reason'>;
   private readonly rotatedAway: Counter;
+  private readonly undecodableBytes: Counter<'container_name'>;
+  private readonly silentContainers: Gauge<'reason'>;
+  /** The engine's count of silent containers by reason, read at each scrape. */
+  private silentCounts: () => Record<SilenceReason, number> = () => ({ undecodable: 0, not_delivered: 0 });
+  /** The name each container's undecodable-bytes series carries, to remove it when the container goes. */
+  private readonly undecodableSeries = new Map<string, string>();
   /** Per-stream children, resolved once: the hot path must not hash labels. */
   readonly stdoutLines: CounterChild;
   readonly stderrLines: CounterChild;
@@ -64,6 +71,17 @@ export class CaptureTelemetry {
     this.tailWidened = new Counter({ name: 'log_capturer_tail_window_widened_total', help: 'Tail windows that did not reach back to the position and were asked for again, wider.', registers });
     this.tailFallbacks = new Counter({ name: 'log_capturer_tail_window_fallbacks_total', help: 'Streams opened by since alone instead of a tail window: small_log (the whole log is small), too_large (the window would be too large).', labelNames: ['reason'] as const, registers });
     this.rotatedAway = new Counter({ name: 'log_capturer_positions_rotated_away_total', help: 'Reopenings whose position was partly gone: the daemon had rotated the log files away before they were read again (lines it deleted unread are lost to its rotation).', registers });
+    this.undecodableBytes = new Counter({ name: 'log_capturer_undecodable_bytes_total', help: 'Bytes of a container\'s log streams dropped as undecodable (not a frame, not a timestamp, not a real time), per container.', labelNames: ['container_name'] as const, registers });
+    const counts = (): Record<SilenceReason, number> => this.silentCounts();
+    this.silentContainers = new Gauge({
+      name: 'log_capturer_silent_containers',
+      help: 'Containers that yield no line while they should: undecodable (their streams deliver only undecodable bytes), not_delivered (followed, no line, while the daemon shows lines after their position).',
+      labelNames: ['reason'] as const,
+      registers,
+      collect() {
+        for (const [reason, count] of Object.entries(counts())) this.set({ reason }, count);
+      },
+    });
     for (const kind of REOPEN_KINDS) this.reopens.inc({ kind }, 0);
     for (const reason of ['small_log', 'too_large'] as const) this.tailFallbacks.inc({ reason }, 0);
     // Known label values start at 0, so a series exists (and rate() works) before the first line.
@@ -134,10 +152,41 @@ export class CaptureTelemetry {
   }
 
   daemonDetected(daemon: DaemonProfile): void {
+    const fields = { daemon: daemon.kind, version: daemon.version, api_version: daemon.apiVersion, ...(daemon.kind === 'podman' ? { libpod_api_version: daemon.libpodApiVersion } : {}), follows_rotation: daemon.followsRotation, tail_windows: daemon.tailWindows };
+    if (daemon.kind === 'podman') {
+      const tty = daemon.libpodApiVersion !== '' ? `TTY containers through /v${daemon.libpodApiVersion}/libpod/` : 'TTY containers through its raw compatible stream (no libpod API version in /version)';
+      this.logger.info(fields, `capture: daemon detected: Podman ${daemon.version}; positions in whole seconds with since as RFC 3339 (its stamps are cut to the second), no tail windows, ${tty}`);
+      return;
+    }
     this.logger.info(
-      { daemon: daemon.kind, version: daemon.version, api_version: daemon.apiVersion, follows_rotation: daemon.followsRotation, tail_windows: daemon.tailWindows },
-      daemon.followsRotation ? 'capture: daemon detected' : 'capture: daemon detected; containers whose logs it rotates are read by polls (its follow streams repeat lines across a rotation)',
+      fields,
+      daemon.followsRotation ? `capture: daemon detected: ${daemon.kind} ${daemon.version}` : `capture: daemon detected: ${daemon.kind} ${daemon.version}; containers whose logs it rotates are read by polls (its follow streams repeat lines across a rotation)`,
     );
+  }
+
+  /** Where the engine's count of silent containers comes from (read at each scrape). */
+  countSilentWith(counts: () => Record<SilenceReason, number>): void {
+    this.silentCounts = counts;
+  }
+
+  /** Bytes of a container's stream dropped as undecodable (the parser reported why: daemonError). */
+  undecodable(container: ContainerInfo, bytes: number): void {
+    const before = this.undecodableSeries.get(container.id);
+    if (before !== undefined && before !== container.name) this.undecodableBytes.remove({ container_name: before }); // renamed
+    this.undecodableSeries.set(container.id, container.name);
+    this.undecodableBytes.inc({ container_name: container.name }, bytes);
+  }
+
+  /** A container yields no line while it should (see silence.ts). */
+  containerSilent(container: ContainerInfo, verdict: SilentVerdict): void {
+    this.logger.error(
+      { container_id: container.id, container_name: container.name, reason: verdict.reason, detail: verdict.detail },
+      'capture: this container yields no log lines while it should; /status and /readyz say so until it does',
+    );
+  }
+
+  containerDeliversAgain(container: ContainerInfo): void {
+    this.logger.info({ container_id: container.id, container_name: container.name }, 'capture: this container yields log lines again');
   }
 
   notReadingSelf(id: string): void {
@@ -180,6 +229,11 @@ export class CaptureTelemetry {
   /** The container is gone: forget what was kept for it. */
   forget(containerId: string): void {
     this.daemonErrorLogged.delete(containerId);
+    const name = this.undecodableSeries.get(containerId);
+    if (name !== undefined) {
+      this.undecodableSeries.delete(containerId);
+      this.undecodableBytes.remove({ container_name: name });
+    }
   }
 
   taskFailed(container: ContainerInfo, error: unknown): void {

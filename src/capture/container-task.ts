@@ -34,7 +34,8 @@ import type { LogOpening, WindowVerdict } from './positioned-line-reader.js';
 import { AcquireCancelledError } from './stream-pool.js';
 import type { PoolSlot, StreamPool } from './stream-pool.js';
 import { TailWindowPlanner } from './tail-window.js';
-import { logRotates } from './daemon-profile.js';
+import { logDialect, logRotates } from './daemon-profile.js';
+import { StreamSilence } from './silence.js';
 import type { DaemonProfile } from './daemon-profile.js';
 
 /** What every task shares, given by the engine. */
@@ -90,6 +91,8 @@ export class ContainerTask {
   private slot: PoolSlot | undefined;
   private runner: Promise<void> | undefined;
   private readonly planner: TailWindowPlanner;
+  /** Whether its streams deliver only undecodable bytes (see silence.ts). */
+  private readonly silence = new StreamSilence();
   private rotations = 0;
   private lines = 0;
   private bytes = 0;
@@ -242,7 +245,10 @@ export class ContainerTask {
       rotations: this.rotations,
       lines: this.lines + (stream?.lines ?? 0),
       bytes: this.bytes + (stream?.bytes ?? 0),
+      undecodableBytes: this.silence.undecodableBytes + (stream?.undecodableBytes ?? 0),
     };
+    const silent = this.silence.current(stream);
+    if (silent !== undefined) entry.silent = silent;
     if (this.lastError !== undefined) entry.lastError = this.lastError;
     return entry;
   }
@@ -413,6 +419,7 @@ export class ContainerTask {
       follow,
       consumer: this.services.consumer,
       telemetry: this.services.telemetry,
+      dialect: logDialect(this.services.daemon(), this.currentInfo.tty),
       maxLineBytes: this.services.capture.maxLineBytes,
       onBackpressure: () => this.services.onBackpressure(),
     });
@@ -443,6 +450,7 @@ export class ContainerTask {
     rotation?.unref();
     const outcome = await stream.done;
     clearTimeout(rotation);
+    this.silence.streamEnded(stream);
     this.position = stream.position();
     this.lines += stream.lines;
     this.bytes += stream.bytes;

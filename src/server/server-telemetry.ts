@@ -3,8 +3,8 @@
 import { Gauge } from 'prom-client';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 
-export type ComponentName = 'docker' | 'sink' | 'checkpoint' | 'server';
-const COMPONENTS: readonly ComponentName[] = ['docker', 'sink', 'checkpoint', 'server'];
+export type ComponentName = 'docker' | 'sink' | 'checkpoint' | 'capture' | 'server';
+const COMPONENTS: readonly ComponentName[] = ['docker', 'sink', 'checkpoint', 'capture', 'server'];
 
 export class ServerTelemetry {
   private readonly componentHealth: Gauge<'component'>;
