@@ -135,7 +135,8 @@ export class SilenceMonitor {
       seen.add(task.id);
       const status = task.status();
       const state = this.follow(task.id, status, now);
-      if (state && !this.probing && !due && now >= state.dueAt) due = { task, status, state };
+      // The longest overdue first: one busy suspect does not starve the others.
+      if (state && !this.probing && now >= state.dueAt && (!due || state.dueAt < due.state.dueAt)) due = { task, status, state };
       const verdict = status.silent ?? state?.verdict;
       if (verdict) silent.set(task.id, verdict);
       this.report(task.info, verdict);

@@ -1,6 +1,9 @@
-// Compares what a receiver got for a container with what the daemon itself returns for it.
+// Compares what a receiver got for a container with what the daemon itself returns for it
+// (Docker: docker.ts daemonLines; Podman: podman.ts podmanLines).
 import type Docker from 'dockerode';
 import { daemonLines } from './docker.js';
+import type { ReferenceLine } from './docker.js';
+import { podmanLines } from './podman.js';
 
 export interface ReceivedRecord {
   container_id?: unknown;
@@ -26,7 +29,17 @@ const key = (stream: unknown, timestamp: unknown, message: unknown): string =>
  * lines, duplicated lines, and whether the order (duplicates removed) is the daemon's order.
  */
 export async function compareWithDaemon(docker: Docker, containerId: string, records: readonly ReceivedRecord[]): Promise<OracleResult> {
-  const expected = (await daemonLines(docker, containerId)).map((l) => key(l.stream, l.timestamp, l.message.toString('utf8')));
+  return compareWithLines(await daemonLines(docker, containerId), containerId, records);
+}
+
+/** The same against the Podman service at `host` (unix://...). */
+export async function compareWithPodman(host: string, containerId: string, records: readonly ReceivedRecord[]): Promise<OracleResult> {
+  return compareWithLines(await podmanLines(host, containerId), containerId, records);
+}
+
+/** The same against lines the daemon returned. */
+export function compareWithLines(daemon: readonly ReferenceLine[], containerId: string, records: readonly ReceivedRecord[]): OracleResult {
+  const expected = daemon.map((l) => key(l.stream, l.timestamp, l.message.toString('utf8')));
   const got = records.filter((r) => r.container_id === containerId).map((r) => key(r.stream, r.timestamp, r.message));
   const counts = new Map<string, number>();
   for (const k of got) counts.set(k, (counts.get(k) ?? 0) + 1);
