@@ -26,6 +26,8 @@ export interface CapturerOptions {
   /** Open the V8 inspector on 127.0.0.1:<port> (the soak uses it to collect garbage before reading the heap). */
   inspectPort?: number;
   readyTimeoutMs?: number;
+  /** Run the build in another checkout (its dist/), e.g. an earlier commit for a before/after. */
+  repoRoot?: string;
 }
 
 export interface CapturerProcess {
@@ -93,7 +95,7 @@ export async function startCapturer(options: CapturerOptions): Promise<CapturerP
   if (options.inspectPort !== undefined) nodeArgs.push(`--inspect=127.0.0.1:${options.inspectPort}`);
   // The built program, as `npm start` runs it: tsx's loader would add its own CPU to the figures.
   const child = spawn(process.execPath, [...nodeArgs, 'dist/cli/main.js', '--config', configFile], {
-    cwd: REPO_ROOT,
+    cwd: options.repoRoot ?? REPO_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: childEnv(),
   });

@@ -14,11 +14,15 @@ import { parseConfigOverrides, round } from './scenario.js';
 import type { ScenarioContext, ScenarioResult } from './scenario.js';
 import { runSlowSink } from './slow-sink.js';
 import { runThroughput } from './throughput.js';
+import { runScaleGrowth, runScaleMany, runScaleReopen } from './scale.js';
+import type { ScaleOptions } from './scale.js';
 import { parseSize } from './size.js';
 import { buildCapturer } from './capturer-process.js';
 
-const SCENARIOS = ['throughput', 'fan-in', 'slow-sink'] as const;
+/** `scale` is long (hundreds of containers, logs of hundreds of MB): it runs only when asked for. */
+const SCENARIOS = ['throughput', 'fan-in', 'slow-sink', 'scale'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
+const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['throughput', 'fan-in', 'slow-sink'];
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +40,16 @@ const { values } = parseArgs({
     'slow-lines': { type: 'string', default: '60000' },
     'slow-delay-ms': { type: 'string', default: '2000' },
     'slow-buffer': { type: 'string', default: '8MiB' },
+    'scale-log-mb': { type: 'string', default: '300' },
+    'scale-reopen-seconds': { type: 'string', default: '60' },
+    'scale-containers': { type: 'string', default: '500' },
+    'scale-big-logs': { type: 'string', default: '5' },
+    'scale-big-log-mb': { type: 'string', default: '100' },
+    'scale-seconds': { type: 'string', default: '120' },
+    'scale-max-streams': { type: 'string', default: '50' },
+    'scale-growth': { type: 'string', default: '10,100,500,1000' },
+    'scale-parts': { type: 'string', default: 'reopen,many,growth' },
+    'capturer-root': { type: 'string' },
     set: { type: 'string', multiple: true },
     help: { type: 'boolean', default: false },
   },
@@ -48,7 +62,11 @@ if (values.help) {
   throughput: --lines N (1000000) --line-bytes N (100) --ceiling-runs N (2)
   fan-in:     --fan-containers N (200) --fan-rate LINES_PER_S (50) --fan-seconds N (30)
               --fan-max-streams N (50) --fan-rotation DURATION (250ms)
-  slow-sink:  --slow-lines N (60000) --slow-delay-ms MS (2000) --slow-buffer SIZE (8MiB)`);
+  slow-sink:  --slow-lines N (60000) --slow-delay-ms MS (2000) --slow-buffer SIZE (8MiB)
+  scale:      --scale-parts reopen,many,growth --scale-log-mb N (300) --scale-reopen-seconds N (60)
+              --scale-containers N (500) --scale-big-logs N (5) --scale-big-log-mb N (100)
+              --scale-seconds N (120) --scale-max-streams N (50) --scale-growth 10,100,500,1000
+              --capturer-root DIR (run another checkout's dist/, e.g. an earlier commit)`);
   process.exit(0);
 }
 
@@ -59,7 +77,7 @@ function integer(name: keyof typeof values): number {
 }
 
 const chosen: ScenarioName[] = [];
-for (const name of values.scenario ?? SCENARIOS) {
+for (const name of values.scenario ?? DEFAULT_SCENARIOS) {
   if (!(SCENARIOS as readonly string[]).includes(name)) {
     console.error(`unknown scenario ${name}; choose from ${SCENARIOS.join(', ')}`);
     process.exit(2);
@@ -110,7 +128,31 @@ for (const name of chosen) {
         maxStreams: integer('fan-max-streams'),
         rotationInterval: values['fan-rotation'] ?? '250ms',
       });
-    else result = await runSlowSink(ctx, { lines: integer('slow-lines'), lineBytes: integer('line-bytes'), replyDelayMs: integer('slow-delay-ms'), bufferMaxBytes: parseSize(values['slow-buffer'] ?? '8MiB') });
+    else if (name === 'slow-sink') result = await runSlowSink(ctx, { lines: integer('slow-lines'), lineBytes: integer('line-bytes'), replyDelayMs: integer('slow-delay-ms'), bufferMaxBytes: parseSize(values['slow-buffer'] ?? '8MiB') });
+    else {
+      // Several results: the last is returned, the others are printed as they come.
+      const scale: ScaleOptions = {
+        reopenLogMb: integer('scale-log-mb'), reopenSeconds: integer('scale-reopen-seconds'), containers: integer('scale-containers'),
+        writers: Math.round(integer('scale-containers') / 10), bigLogs: integer('scale-big-logs'), bigLogMb: integer('scale-big-log-mb'),
+        seconds: integer('scale-seconds'), maxStreams: integer('scale-max-streams'),
+        growth: (values['scale-growth'] ?? '').split(',').filter(Boolean).map(Number),
+        ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}),
+      };
+      const parts = (values['scale-parts'] ?? '').split(',');
+      const results: ScenarioResult[] = [];
+      if (parts.includes('reopen')) results.push(await runScaleReopen(ctx, scale));
+      if (parts.includes('many')) {
+        await removeBenchContainers(docker, runId);
+        results.push(await runScaleMany(ctx, scale));
+      }
+      if (parts.includes('growth')) for (const count of scale.growth) results.push(await runScaleGrowth(ctx, scale, count, () => removeBenchContainers(docker, runId)));
+      for (const part of results.slice(0, -1)) {
+        const stamped = { ...part, load_avg_1m: round(loadavg()[0] ?? Number.NaN, 2) };
+        if (values.json) console.log(JSON.stringify(stamped));
+        else printTable(stamped);
+      }
+      result = results.at(-1) ?? { scenario: 'scale', error: 'no part chosen (--scale-parts)' };
+    }
   } catch (error) {
     result = { scenario: name, error: error instanceof Error ? error.message : String(error) };
   } finally {

@@ -53,7 +53,11 @@ export async function startCapturer(config: CapturerConfig, logger: Logger): Pro
           captureHealth: () => engine.captureHealth(),
           sinkHealth: () => pipeline.sinkHealth(),
           checkpointHealthy: () => checkpoints.healthy(),
-          status: () => ({ capture: engine.status(), ship: pipeline.status() }),
+          status: () => ({
+            docker: { host: docker.address, ...engine.dockerHealth() },
+            capture: engine.status(),
+            ship: { ...pipeline.status(), acknowledged: checkpoints.acknowledgedTimestamps() },
+          }),
         },
       })
     : undefined;

@@ -50,8 +50,8 @@ function config(capture: Partial<CapturerConfig['capture']>): CapturerConfig {
       requestTimeoutMs: 1000, retry: { initialBackoffMs: 10, maxBackoffMs: 100, configErrorBackoffMs: 100 }, headers: {},
     },
     buffer: { maxBytes: 1 << 20, resumeBytes: 1 << 19 },
-    checkpoint: { stateDir: '/nonexistent', flushIntervalMs: 1000 },
-    server: { enabled: false, host: '127.0.0.1', port: 0 },
+    checkpoint: { stateDir: '/nonexistent', flushIntervalMs: 1000, deadLetterMaxBytes: 1 << 20 },
+    server: { enabled: false, host: '127.0.0.1', port: 0, maxConnections: 128 },
     shutdown: { gracePeriodMs: 1000 },
     log: { level: 'silent' },
   };

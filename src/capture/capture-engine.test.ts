@@ -73,8 +73,8 @@ function config(capture: Partial<CapturerConfig['capture']> = {}): CapturerConfi
       requestTimeoutMs: 1000, retry: { initialBackoffMs: 10, maxBackoffMs: 100, configErrorBackoffMs: 100 }, headers: {},
     },
     buffer: { maxBytes: 1 << 20, resumeBytes: 1 << 19 },
-    checkpoint: { stateDir: '/nonexistent', flushIntervalMs: 1000 },
-    server: { enabled: false, host: '127.0.0.1', port: 0 },
+    checkpoint: { stateDir: '/nonexistent', flushIntervalMs: 1000, deadLetterMaxBytes: 64 * 1024 * 1024 },
+    server: { enabled: false, host: '127.0.0.1', port: 0, maxConnections: 128 },
     shutdown: { gracePeriodMs: 1000 },
     log: { level: 'silent' },
   };
@@ -535,6 +535,26 @@ void describe('CaptureEngine (fake Docker)', () => {
         await until('all lines', () => containers.every((c) => r.collector.of(c.id).length === 5));
         for (const c of containers) assertExact(r, c);
         assert.equal(r.docker.openFollowers, 0, 'a single slot shared by four is used for polls');
+      } finally {
+        await r.close();
+      }
+    });
+
+    void it('quiet containers beyond the pool are polled at most once a poll interval, less often the longer they are quiet', async () => {
+      const containers: FakeContainer[] = [];
+      const r = await rig({ maxStreams: 1 }, (docker) => {
+        for (let i = 0; i < 4; i += 1) containers.push(docker.add({ name: `quiet${i}` }));
+      });
+      try {
+        await until('the pool is shared', () => r.engine.status().pool.shared);
+        const polls = (): number => r.docker.calls.filter((call) => / follow=0 /.test(call)).length;
+        const before = polls();
+        const startedAt = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        const intervals = (Date.now() - startedAt) / 20; // poll_interval is 20 ms here
+        const made = polls() - before;
+        assert.ok(made <= containers.length * intervals, `${made} polls of ${containers.length} quiet containers in ${intervals.toFixed(0)} poll intervals`);
+        assert.ok(made < (containers.length * intervals) / 2, `quiet containers are polled less often: ${made} polls`);
       } finally {
         await r.close();
       }

@@ -270,11 +270,6 @@ export class ContainerTask {
     return !this.services.daemon().followsRotation && logRotates(this.currentInfo);
   }
 
-  /** Running (not stopped, unreadable or gone): it wants to be read. */
-  get wantsReading(): boolean {
-    return this.currentState !== 'stopped' && this.currentState !== 'unreadable' && !this.destroyed;
-  }
-
   // ---- the loop -------------------------------------------------------------------------
 
   private async run(): Promise<void> {
@@ -552,7 +547,7 @@ export class ContainerTask {
           wait = polled >= CATCH_UP_LINES ? 0 : interval;
         } else {
           if (Date.now() - this.lastLineAt >= IDLE_YIELD_FACTOR * interval) unqueue();
-          wait = Math.min(IDLE_POLL_FACTOR * interval, Math.ceil(wait * 1.5));
+          wait = Math.min(IDLE_POLL_FACTOR * interval, Math.max(interval, Math.ceil(wait * 1.5)));
         }
       }
     } finally {

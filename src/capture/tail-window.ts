@@ -19,6 +19,8 @@ export const MIN_TAIL = 64;
 /** Beyond this a window costs about what `since` does; it is not widened further. */
 export const MAX_TAIL = 4_194_304;
 export const WIDEN = 8;
+/** The guess of what was written since the last read counts for at most this many windows' worth. */
+const WRITTEN_GUESS_CAP_FACTOR = 4;
 
 export type TailFallback = 'small_log' | 'too_large';
 
@@ -49,7 +51,11 @@ export class TailWindowPlanner {
     // Lines the window must hold: the ones at or after since (skip), about as many again in the
     // late-write margin before it, and what was written since the last read; with room to spare
     // (MIN_TAIL), so one try usually does. Unknown after a restart: then small, and widened.
-    const written = this.lastReadAt > 0 ? this.rate * Math.max(0, now - this.lastReadAt) : 0;
+    // The rate guess is capped: a window too large costs the daemon all of it, one too small
+    // only a wider try (8x, so the tries together cost about 1.14 times the last one), and a
+    // burst's rate would make a long-quiet container look as if it wrote millions of lines.
+    const guessed = this.lastReadAt > 0 ? this.rate * Math.max(0, now - this.lastReadAt) : 0;
+    const written = Math.min(guessed, WRITTEN_GUESS_CAP_FACTOR * (position.skip + MIN_TAIL));
     return { kind: 'tail', tail: clamp(Math.ceil(2 * (position.skip + written)) + MIN_TAIL) };
   }
 

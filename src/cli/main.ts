@@ -10,6 +10,11 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   createLogger: (level) => createLogger(level),
   runCapturer,
+  // Loaded only for `top`: Ink and React cost the capturer about 50 MB and a second at start.
+  runTop: async (options) => {
+    const { runTop } = await import('./top/run-top.js');
+    return runTop(options, { stdout: process.stdout, stdin: process.stdin, stderr: process.stderr, env: process.env });
+  },
 });
 // exitCode rather than exit(): piped stdout/stderr are flushed before the process ends.
 process.exitCode = code;

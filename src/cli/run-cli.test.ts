@@ -4,15 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CapturerConfig } from '../config/capturer-config.js';
+import { ServerListenError } from '../server/http-server.js';
+import { UnsafeStateDirError } from '../ship/state-dir.js';
 import { silentLogger } from '../utils/logger.js';
 import type { CliIo } from './run-cli.js';
 import { runCli } from './run-cli.js';
+import type { TopOptions } from './top/top-options.js';
 
 interface FakeProcess {
   io: CliIo;
   stdout: string[];
   stderr: string[];
   ran: CapturerConfig[];
+  top: TopOptions[];
   loggerLevels: string[];
 }
 
@@ -21,6 +25,7 @@ function fakeProcess(runCapturer: (config: CapturerConfig) => Promise<number> = 
     stdout: [],
     stderr: [],
     ran: [],
+    top: [],
     loggerLevels: [],
     io: {
       stdout: (text) => fake.stdout.push(text),
@@ -33,6 +38,10 @@ function fakeProcess(runCapturer: (config: CapturerConfig) => Promise<number> = 
       runCapturer: (config) => {
         fake.ran.push(config);
         return runCapturer(config);
+      },
+      runTop: (options) => {
+        fake.top.push(options);
+        return Promise.resolve(0);
       },
     },
   };
@@ -65,6 +74,20 @@ void describe('runCli', () => {
   void it('passes on the capturer exit code, and turns a crash into 1', async () => {
     assert.equal(await runCli([], fakeProcess(() => Promise.resolve(1)).io), 1);
     assert.equal(await runCli(['--sink', 'stdout'], fakeProcess(() => Promise.reject(new Error('boom'))).io), 1);
+  });
+
+  void it('reports an address the server cannot take as one line on stderr, exit 1', async () => {
+    const fake = fakeProcess(() => Promise.reject(new ServerListenError('127.0.0.1:8001', 'EADDRINUSE', 'the address is already in use')));
+    assert.equal(await runCli(['--sink', 'stdout'], fake.io), 1);
+    const stderr = fake.stderr.join('');
+    assert.equal(stderr.split('\n').filter((l) => l !== '').length, 1, stderr);
+    assert.match(stderr, /^log-capturer: cannot listen on 127\.0\.0\.1:8001 .*--listen HOST:PORT/);
+  });
+
+  void it('exits 2 with the reason on stderr when the capturer refuses its state directory', async () => {
+    const fake = fakeProcess(() => Promise.reject(new UnsafeStateDirError('/srv/state', 'checkpoint.state_dir "/srv/state" is writable by others (mode 0777): ...')));
+    assert.equal(await runCli(['--state-dir', '/srv/state'], fake.io), 2);
+    assert.equal(fake.stderr.join(''), 'log-capturer: checkpoint.state_dir "/srv/state" is writable by others (mode 0777): ...\n');
   });
 
   void it('exits 2 with every problem on stderr and never starts the capturer on a config error', async () => {
@@ -163,5 +186,21 @@ void describe('runCli', () => {
     const version = fakeProcess();
     assert.equal(await runCli(['--version'], version.io), 0);
     assert.match(version.stdout.join(''), /^\d+\.\d+\.\d+/);
+  });
+
+  void it('top hands its checked options on and exits with its code; a bad option is a usage error', async () => {
+    const fake = fakeProcess();
+    assert.equal(await runCli(['top', '--url', '127.0.0.1:9000', '--interval', '2s', '--sort', 'rate', '--json'], fake.io), 0);
+    assert.equal(fake.top.length, 1);
+    assert.equal(fake.top[0]?.url.href, 'http://127.0.0.1:9000/');
+    assert.deepEqual([fake.top[0]?.intervalMs, fake.top[0]?.order.key, fake.top[0]?.json], [2000, 'rate', true]);
+    assert.equal(fake.ran.length, 0, 'top does not start a capturer');
+    const bad = fakeProcess();
+    assert.equal(await runCli(['top', '--interval', 'soon'], bad.io), 2);
+    assert.deepEqual(bad.top, []);
+    assert.match(bad.stderr.join(''), /^log-capturer top: --interval: /);
+    const help = fakeProcess();
+    assert.equal(await runCli(['top', '--help'], help.io), 0);
+    assert.match(help.stdout.join(''), /LOG_CAPTURER_SERVER_STATUS_TOKEN/);
   });
 });

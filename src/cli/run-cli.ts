@@ -7,11 +7,15 @@ import type { CliOverrides } from '../config/cli-overrides.js';
 import { ConfigError } from '../config/config-errors.js';
 import { loadConfigWithOrigins } from '../config/load-config.js';
 import type { LoadedConfig } from '../config/load-config.js';
+import { ServerListenError } from '../server/http-server.js';
+import { UnsafeStateDirError } from '../ship/state-dir.js';
 import type { Logger } from '../utils/logger.js';
 import { stripUrlCredentials } from '../utils/url-credentials.js';
 import { configSummary } from './check-config.js';
 import { EXIT_CODE_MEANINGS, EXIT_OK, EXIT_RUNTIME_FAILURE, EXIT_USAGE } from './exit-codes.js';
 import { packageVersion } from './package-version.js';
+import { DEFAULT_INTERVAL, DEFAULT_URL, parseTopOptions } from './top/top-options.js';
+import type { RawTopOptions, TopOptions } from './top/top-options.js';
 
 export interface CliIo {
   stdout(text: string): void;
@@ -19,6 +23,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   createLogger(level: LogLevel): Logger;
   runCapturer(config: CapturerConfig, logger: Logger): Promise<number>;
+  /** `log-capturer top` with checked options; resolves to the exit code. */
+  runTop(options: TopOptions): Promise<number>;
 }
 
 const FLAG_HELP: Record<keyof CliOverrides, string> = {
@@ -85,7 +91,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     try {
       exitCode = await io.runCapturer(config, logger);
     } catch (error) {
-      logger.fatal({ err: error }, 'capturer failed');
+      if (error instanceof UnsafeStateDirError) {
+        // A setting to fix, like a bad configuration: said plainly, exit 2, nothing started.
+        io.stderr(`log-capturer: ${error.message}\n`);
+        exitCode = EXIT_USAGE;
+        return;
+      }
+      // An address the server cannot take is the operator's to fix: one line saying how, no
+      // stack. Exit 1 (it may be free on the next start), as documented in README.
+      if (error instanceof ServerListenError) io.stderr(`log-capturer: ${error.message}\n`);
+      else logger.fatal({ err: error }, 'capturer failed');
       exitCode = EXIT_RUNTIME_FAILURE;
     }
   });
@@ -97,6 +112,30 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (file: string) => {
       const loaded = await loadOrReport(file, overridesOf(program.opts<ProgramOptions>()));
       if (loaded !== undefined) io.stdout(configSummary(file, loaded, io.env));
+    });
+
+  program
+    .command('top')
+    .description('show a running capturer at a glance: throughput, buffer, streams, and who is behind (live in a terminal)')
+    .option('--url <url>', `the capturer's HTTP server (default: ${DEFAULT_URL}, or LOG_CAPTURER_SERVER_LISTEN's address when set)`)
+    .option('--interval <duration>', 'time between samples', DEFAULT_INTERVAL)
+    .option('--sort <key>', 'order of the containers: lag (slowest first), rate (busiest first) or name', 'lag')
+    .option('--once', 'print one frame as text and exit (what top does when stdout is not a terminal)')
+    .option('--json', 'print one snapshot as JSON and exit')
+    .addHelpText('after', [
+      '',
+      'A /status protected by server.status_token needs the token in LOG_CAPTURER_SERVER_STATUS_TOKEN.',
+      'Keys in the live view: l lag, r rate, n name (the same key again reverses), q or Ctrl-C quit.',
+      'NO_COLOR turns colour off; COLUMNS sets the width of a frame printed to a pipe (default 120).',
+    ].join('\n'))
+    .action(async (raw: RawTopOptions) => {
+      const parsed = parseTopOptions(raw, io.env);
+      if (!parsed.ok) {
+        for (const problem of parsed.problems) io.stderr(`log-capturer top: ${problem}\n`);
+        exitCode = EXIT_USAGE;
+        return;
+      }
+      exitCode = await io.runTop(parsed.options);
     });
 
   try {

@@ -101,7 +101,7 @@ export interface SinkConfig {
   batch: BatchConfig;
   /** sink.max_in_flight (default 4): requests under way at once */
   maxInFlight: number;
-  /** sink.request_timeout (default 60s): generous, since a slow reply is the receiver's backpressure */
+  /** sink.request_timeout (default 60s): the deadline of a whole request, body included; generous, since a slow reply is the receiver's backpressure */
   requestTimeoutMs: number;
   retry: RetryConfig;
   /** sink.headers: extra request headers */
@@ -116,10 +116,15 @@ export interface BufferConfig {
 }
 
 export interface CheckpointConfig {
-  /** checkpoint.state_dir (default ./.log-capturer-state): positions.json and dead-letter files live here */
+  /** checkpoint.state_dir (default ./.log-capturer-state): positions.json and dead-letter files live here; must be ours alone (src/ship/state-dir.ts) */
   stateDir: string;
   /** checkpoint.flush_interval (default 1s) */
   flushIntervalMs: number;
+  /**
+   * checkpoint.dead_letter_max_bytes (default 64MiB): bound of dead-letter.ndjson, which then
+   * rotates to dead-letter.ndjson.1.
+   */
+  deadLetterMaxBytes: number;
 }
 
 export interface ServerConfig {
@@ -130,6 +135,8 @@ export interface ServerConfig {
   port: number;
   /** server.status_token: when set, /status needs `Authorization: Bearer <token>`; a secret */
   statusToken?: string;
+  /** server.max_connections (default 128): connections beyond it are closed (idle ones first). */
+  maxConnections: number;
 }
 
 export interface ShutdownConfig {

@@ -286,7 +286,7 @@ export const CONFIG_FILE_SCHEMA = {
         },
         request_timeout: {
           type: 'string',
-          description: "How long to wait for a reply; generous, since a slow reply is the receiver's backpressure.",
+          description: "Deadline of a whole request (connect, send, status and body; at most 512 bytes of a reply body are read, a longer one is dropped with its connection); generous, since a slow reply is the receiver's backpressure.",
           duration: { min: '100ms' },
           default: '60s',
         },
@@ -370,7 +370,7 @@ export const CONFIG_FILE_SCHEMA = {
           type: 'string',
           minLength: 1,
           default: './.log-capturer-state',
-          description: 'Directory for positions.json and dead-letter files.',
+          description: 'Directory for positions.json and dead-letter files; created 0700 when missing. The capturer refuses to start (exit 2) when it belongs to another user or its group or others may write to it.',
         },
         flush_interval: {
           type: 'string',
@@ -378,12 +378,18 @@ export const CONFIG_FILE_SCHEMA = {
           duration: { min: '10ms' },
           default: '1s',
         },
+        dead_letter_max_bytes: {
+          type: ['string', 'integer'],
+          description: 'Largest size of dead-letter.ndjson. A write that would pass it first renames the file to dead-letter.ndjson.1, replacing the previous one (its records are dropped and counted), so dead letters take at most twice this on disk; a record larger than this is dropped and counted.',
+          size: { min: '1KiB' },
+          default: '64MiB',
+        },
       },
       default: {},
     },
     server: {
       type: 'object',
-      description: 'The HTTP server for /health, /metrics and /status.',
+      description: 'The HTTP server for /healthz, /readyz, /metrics and /status.',
       additionalProperties: false,
       properties: {
         enabled: {
@@ -403,6 +409,13 @@ export const CONFIG_FILE_SCHEMA = {
           minLength: 1,
           'x-secret': true,
           description: 'When set, /status needs Authorization: Bearer <token>.',
+        },
+        max_connections: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 10000,
+          default: 128,
+          description: 'Connections open to the server at most. A connection beyond it closes the least recently active idle one, or is closed at once when all are busy; idle connections are also closed after 10 s without request headers and 5 s of keep-alive. Keep the file limit (ulimit -n) above max_connections + capture.max_streams + sink.max_in_flight + 64.',
         },
       },
       default: {},

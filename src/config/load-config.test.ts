@@ -45,8 +45,8 @@ void describe('loadConfig', () => {
     assert.deepEqual(config.sink.retry, { initialBackoffMs: 250, maxBackoffMs: 30_000, configErrorBackoffMs: 30_000 });
     assert.deepEqual(config.capture, { maxStreams: 100, rotationIntervalMs: 300_000, pollIntervalMs: 1000, initialPosition: 'beginning', maxLineBytes: 1_048_576, hostName: hostname() });
     assert.deepEqual(config.buffer, { maxBytes: 64 * 1_048_576, resumeBytes: 32 * 1_048_576 });
-    assert.deepEqual(config.server, { enabled: true, host: '127.0.0.1', port: 8001 });
-    assert.deepEqual(config.checkpoint, { stateDir: './.log-capturer-state', flushIntervalMs: 1000 });
+    assert.deepEqual(config.server, { enabled: true, host: '127.0.0.1', port: 8001, maxConnections: 128 });
+    assert.deepEqual(config.checkpoint, { stateDir: './.log-capturer-state', flushIntervalMs: 1000, deadLetterMaxBytes: 64 * 1_048_576 });
     assert.equal(config.filters.optOutLabel, 'log-capturer.enable');
     assert.deepEqual(config.filters.includeNames, []);
     assert.equal(config.shutdown.gracePeriodMs, 10_000);
@@ -69,7 +69,8 @@ void describe('loadConfig', () => {
       capture: { max_line_bytes: 65_536, host_name: 'node-7' },
       sink: { type: 'fluentbit', url: 'http://127.0.0.1:9880/docker', auth: { username: 'u', password: 'p' }, compression: 'zstd', headers: { 'X-A': 'b' } },
       buffer: { max_bytes: '8MiB' },
-      server: { listen: '[::1]:0', status_token: 'tok' },
+      checkpoint: { dead_letter_max_bytes: '1MiB' },
+      server: { listen: '[::1]:0', status_token: 'tok', max_connections: 16 },
     }));
     const config = await loadConfig({ file, env: {} });
     assert.deepEqual(config.docker, { host: 'https://docker.example:2376', tls: { caFile: '/ca.pem', verify: true }, requestTimeoutMs: 90_000 });
@@ -79,7 +80,8 @@ void describe('loadConfig', () => {
     assert.equal(config.sink.compression, 'zstd');
     assert.deepEqual(config.sink.headers, { 'X-A': 'b' });
     assert.deepEqual(config.buffer, { maxBytes: 8 * 1_048_576, resumeBytes: 4 * 1_048_576 });
-    assert.deepEqual(config.server, { enabled: true, host: '::1', port: 0, statusToken: 'tok' });
+    assert.equal(config.checkpoint.deadLetterMaxBytes, 1_048_576);
+    assert.deepEqual(config.server, { enabled: true, host: '::1', port: 0, maxConnections: 16, statusToken: 'tok' });
   });
 
   void it('applies file < environment < flags', async () => {

@@ -161,11 +161,12 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
       maxBytes: bufferMax,
       resumeBytes: buffer.resume_bytes !== undefined ? bytes(buffer.resume_bytes) : Math.floor(bufferMax / 2),
     },
-    checkpoint: { stateDir: checkpoint.state_dir, flushIntervalMs: ms(checkpoint.flush_interval) },
+    checkpoint: { stateDir: checkpoint.state_dir, flushIntervalMs: ms(checkpoint.flush_interval), deadLetterMaxBytes: bytes(checkpoint.dead_letter_max_bytes) },
     server: {
       enabled: server.enabled,
       host: listen.value.host,
       port: listen.value.port,
+      maxConnections: server.max_connections,
       ...(server.status_token !== undefined ? { statusToken: server.status_token } : {}),
     },
     shutdown: { gracePeriodMs: ms(file.shutdown.grace_period) },

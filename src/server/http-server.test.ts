@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
 import { Agent } from 'node:http';
 import { after, afterEach, describe, it } from 'node:test';
 import type { ServerConfig } from '../config/capturer-config.js';
 import { silentLogger } from '../utils/logger.js';
-import { startHttpServer } from './http-server.js';
-import type { RunningHttpServer } from './http-server.js';
+import { ServerListenError, startHttpServer } from './http-server.js';
+import type { ConnectionTimeouts, RunningHttpServer } from './http-server.js';
 import { Counter } from 'prom-client';
 import { metricSamples } from '../../test/support/metric-values.js';
+import { waitFor } from '../../test/support/wait-for.js';
 import { createMetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { CaptureHealth, DockerHealth, ServerSources, SinkHealth } from './server-sources.js';
@@ -40,25 +43,20 @@ async function get(url: string, init: RequestInit = {}): Promise<Reply> {
 }
 
 function config(overrides: Partial<ServerConfig> = {}): ServerConfig {
-  return { enabled: true, host: '127.0.0.1', port: 0, ...overrides };
+  return { enabled: true, host: '127.0.0.1', port: 0, maxConnections: 128, ...overrides };
 }
 
 async function healthGauge(metrics: MetricsRegistry, component: string): Promise<number | undefined> {
   return (await metricSamples(metrics, 'log_capturer_component_health')).find((v) => v.labels.component === component)?.value;
 }
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 void describe('startHttpServer', () => {
   const running: RunningHttpServer[] = [];
-  async function start(sources: FakeSources, metrics = createMetricsRegistry({ defaultMetrics: false }), extra: Partial<ServerConfig> = {}, readinessWindowMs?: number, healthRefreshMs?: number) {
-    const server = await startHttpServer({ config: config(extra), registry: metrics, logger: silentLogger(), sources, ...(readinessWindowMs ? { readinessWindowMs } : {}), ...(healthRefreshMs ? { healthRefreshMs } : {}) });
+  async function start(sources: FakeSources, metrics = createMetricsRegistry({ defaultMetrics: false }), extra: Partial<ServerConfig> = {}, readinessWindowMs?: number, healthRefreshMs?: number, connectionTimeouts?: Partial<ConnectionTimeouts>) {
+    const server = await startHttpServer({
+      config: config(extra), registry: metrics, logger: silentLogger(), sources,
+      ...(readinessWindowMs ? { readinessWindowMs } : {}), ...(healthRefreshMs ? { healthRefreshMs } : {}), ...(connectionTimeouts ? { connectionTimeouts } : {}),
+    });
     running.push(server);
     return server;
   }
@@ -133,11 +131,12 @@ void describe('startHttpServer', () => {
     const sources = new FakeSources();
     const metrics = createMetricsRegistry({ defaultMetrics: false });
     await start(sources, metrics, {}, undefined, 50);
-    await waitFor(async () => (await healthGauge(metrics, 'checkpoint')) === 1);
+    const checkpointHealth = (): Promise<number | undefined> => healthGauge(metrics, 'checkpoint');
+    await waitFor('component_health{checkpoint} 1', { watch: checkpointHealth, until: (v) => v === 1, intervalMs: 20 });
     sources.checkpoint = false;
-    await waitFor(async () => (await healthGauge(metrics, 'checkpoint')) === 0);
+    await waitFor('component_health{checkpoint} 0 from the timer', { watch: checkpointHealth, until: (v) => v === 0, intervalMs: 20 });
     sources.checkpoint = true;
-    await waitFor(async () => (await healthGauge(metrics, 'checkpoint')) === 1);
+    await waitFor('component_health{checkpoint} 1 again', { watch: checkpointHealth, until: (v) => v === 1, intervalMs: 20 });
   });
 
   void it('serves /metrics as Prometheus text with the default process metrics prefixed', async () => {
@@ -234,16 +233,103 @@ void describe('startHttpServer', () => {
       req.end();
     });
     // Wait until the keep-alive socket is idle in the agent, then close the server.
-    await waitFor(() => Promise.resolve(Object.keys(agent.freeSockets).length > 0));
+    await waitFor('the keep-alive socket idle in the agent', { watch: () => Object.keys(agent.freeSockets).length, until: (n) => n > 0, intervalMs: 20 });
     await server.close();
     await socketClosed;
     await server.close();
     await assert.rejects(fetch(`${server.url}/healthz`));
   });
 
-  void it('rejects when the port is taken', async () => {
+  void it('rejects a taken port with one line naming the address and how to choose another', async () => {
     const first = await start(new FakeSources());
     const port = Number(new URL(first.url).port);
-    await assert.rejects(start(new FakeSources(), undefined, { port }), /EADDRINUSE/);
+    await assert.rejects(start(new FakeSources(), undefined, { port }), (error: unknown) => {
+      assert.ok(error instanceof ServerListenError);
+      assert.equal(error.code, 'EADDRINUSE');
+      assert.equal(error.address, `127.0.0.1:${port}`);
+      assert.ok(!error.message.includes('\n'), 'one line');
+      assert.match(error.message, new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${port} .*already in use`));
+      for (const where of ['--listen HOST:PORT', 'server.listen', 'LOG_CAPTURER_SERVER_LISTEN', 'server.enabled: false']) assert.ok(error.message.includes(where), `names ${where}`);
+      return true;
+    });
+  });
+
+  void it('names an IPv6 address in brackets and says what an unknown address means', async () => {
+    await assert.rejects(start(new FakeSources(), undefined, { host: '192.0.2.1', port: 0 }), (error: unknown) => {
+      assert.ok(error instanceof ServerListenError);
+      assert.equal(error.code, 'EADDRNOTAVAIL');
+      assert.match(error.message, /^cannot listen on 192\.0\.2\.1:0 .*this host has no such address/);
+      return true;
+    });
+    const first = await start(new FakeSources(), undefined, { host: '::1' }).catch(() => undefined);
+    if (first === undefined) return; // no IPv6 loopback here
+    const port = Number(new URL(first.url).port);
+    await assert.rejects(start(new FakeSources(), undefined, { host: '::1', port }), /^ServerListenError: cannot listen on \[::1\]:\d+ /);
+  });
+});
+
+/** A raw TCP connection to the server that records when the server closes it and what it said. */
+function rawConnection(url: string): Promise<{ socket: Socket; closed: () => boolean; received: () => string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let closed = false;
+    let received = '';
+    const socket = connect(Number(port), hostname, () => resolve({ socket, closed: () => closed, received: () => received }));
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+    });
+    socket.on('error', () => undefined);
+    socket.once('error', reject);
+    socket.on('close', () => {
+      closed = true;
+    });
+  });
+}
+
+// Issue 11 item 8: 21,000 idle connections took every file descriptor of the process.
+void describe('startHttpServer under a connection flood', () => {
+  const running: RunningHttpServer[] = [];
+  const clients: Socket[] = [];
+  afterEach(async () => {
+    for (const socket of clients.splice(0)) socket.destroy();
+    await Promise.all(running.splice(0).map((s) => s.close()));
+  });
+
+  void it('holds at most server.max_connections: idle ones beyond it are closed, and /readyz still answers', async () => {
+    const metrics = createMetricsRegistry({ defaultMetrics: false });
+    const server = await startHttpServer({ config: config({ maxConnections: 8 }), registry: metrics, logger: silentLogger(), sources: new FakeSources() });
+    running.push(server);
+    const flood: Array<Awaited<ReturnType<typeof rawConnection>>> = [];
+    for (let n = 0; n < 40; n += 1) {
+      const connection = await rawConnection(server.url);
+      clients.push(connection.socket);
+      flood.push(connection);
+    }
+    await waitFor('the connections beyond max_connections closed', { watch: () => flood.filter((c) => c.closed()).length, until: (n) => n >= 40 - 8, intervalMs: 20 });
+    const open = async () => (await metricSamples(metrics, 'log_capturer_server_connections'))[0]?.value;
+    assert.ok(((await open()) ?? Infinity) <= 8, `the server holds ${await open()} connections`);
+    const shed = (await metricSamples(metrics, 'log_capturer_server_connections_shed_total')).find((v) => v.labels.reason === 'idle_evicted')?.value ?? 0;
+    assert.ok(shed >= 32, `${shed} idle connections evicted`);
+    for (let n = 0; n < 3; n += 1) assert.equal((await get(`${server.url}/readyz`)).status, 200, 'a probe gets in while the flood holds every slot');
+  });
+
+  void it('closes connections that send nothing, or their headers too slowly, at the header timeout (408)', async () => {
+    const server = await startHttpServer({
+      config: config(), registry: createMetricsRegistry({ defaultMetrics: false }), logger: silentLogger(), sources: new FakeSources(),
+      connectionTimeouts: { headersMs: 300, requestMs: 600, checkIntervalMs: 50 },
+    });
+    running.push(server);
+    const silent = await rawConnection(server.url);
+    const slowloris = await rawConnection(server.url);
+    clients.push(silent.socket, slowloris.socket);
+    slowloris.socket.write('GET /readyz HTTP/1.1\r\nHost: x\r\n');
+    const drip = setInterval(() => slowloris.socket.write('X-Drip: 1\r\n'), 50);
+    try {
+      await waitFor('both slow connections closed at the header timeout', { watch: () => ({ silent: silent.closed(), slowloris: slowloris.closed() }), until: (o) => o.silent && o.slowloris, intervalMs: 20 });
+    } finally {
+      clearInterval(drip);
+    }
+    assert.match(silent.received(), /^HTTP\/1\.1 408/);
+    assert.match(slowloris.received(), /^HTTP\/1\.1 408/);
   });
 });

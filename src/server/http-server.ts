@@ -1,6 +1,7 @@
 // The operations endpoints: /healthz, /readyz, /metrics, /status. Small on purpose: every answer
 // comes from ServerSources or the metrics registry, errors are JSON without stack traces, and
-// close() leaves no socket or timer behind.
+// close() leaves no socket or timer behind. It cannot be used to starve the rest of the process:
+// connections are capped (connection-limit.ts) and short timeouts close idle and slow ones.
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -9,6 +10,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { ServerConfig } from '../config/capturer-config.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { Logger } from '../utils/logger.js';
+import { ConnectionLimit } from './connection-limit.js';
 import { ServerTelemetry } from './server-telemetry.js';
 import type { ComponentName } from './server-telemetry.js';
 import type { ServerSources } from './server-sources.js';
@@ -31,6 +33,16 @@ export interface HttpServerOptions {
   readinessWindowMs?: number;
   /** How often component_health is refreshed without /readyz being called (default 5 s, at most half the window). */
   healthRefreshMs?: number;
+  /** For tests: shorter connection timeouts than the defaults below. */
+  connectionTimeouts?: Partial<ConnectionTimeouts>;
+}
+
+export interface ConnectionTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+  socketIdleMs: number;
+  checkIntervalMs: number;
 }
 
 export interface RunningHttpServer {
@@ -41,6 +53,45 @@ export interface RunningHttpServer {
 
 const ALLOWED_METHODS = 'GET, HEAD';
 
+/**
+ * The server could not bind its address. A mistake of the operator's (a port another process
+ * holds, a privileged port, an address this host does not have), not a crash: the message is
+ * one line that names the address and how to choose another one, and the CLI prints just that.
+ */
+export class ServerListenError extends Error {
+  override readonly name = 'ServerListenError';
+  constructor(readonly address: string, readonly code: string, reason: string) {
+    super(`cannot listen on ${address} for /healthz, /readyz, /metrics and /status: ${reason}. `
+      + 'Choose another address with --listen HOST:PORT (or server.listen in the configuration file, or LOG_CAPTURER_SERVER_LISTEN), '
+      + 'or turn the server off with server.enabled: false');
+  }
+}
+
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another program, maybe another log-capturer, listens there)',
+  EACCES: 'permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)',
+  EADDRNOTAVAIL: 'this host has no such address',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve',
+};
+
+/**
+ * headersMs: a client has this long to send its request headers from the moment it connects (a
+ * connection that sends nothing is closed too), requestMs for the whole request: every request
+ * here is a small GET a probe or Prometheus sends at once. keepAliveMs: an idle keep-alive
+ * connection is closed after this long (Node's default). socketIdleMs: a connection with no
+ * traffic either way for this long is destroyed (a client that stopped reading a reply).
+ * Node checks the first two every checkIntervalMs.
+ */
+export const CONNECTION_TIMEOUTS: Readonly<ConnectionTimeouts> = {
+  headersMs: 10_000,
+  requestMs: 15_000,
+  keepAliveMs: 5_000,
+  socketIdleMs: 30_000,
+  checkIntervalMs: 1_000,
+};
+/** At most one warning per this long while connections are being shed; the counter counts each. */
+const SHED_LOG_INTERVAL_MS = 60_000;
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const { config, registry, logger, sources } = options;
@@ -115,12 +166,26 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     res.status(status ?? 500).json({ error: status === undefined ? 'internal error' : 'bad request' });
   });
 
-  const server = createServer(app);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+  const timeouts = { ...CONNECTION_TIMEOUTS, ...options.connectionTimeouts };
+  const server = createServer({
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionsCheckingInterval: timeouts.checkIntervalMs,
+  }, app);
+  // Without a 'timeout' listener, Node destroys a socket idle this long.
+  server.setTimeout(timeouts.socketIdleMs);
+  let lastShedLog = 0;
+  const connections = new ConnectionLimit(config.maxConnections, (reason, open) => {
+    telemetry.connectionShed(reason);
+    const now = Date.now();
+    if (now - lastShedLog < SHED_LOG_INTERVAL_MS) return;
+    lastShedLog = now;
+    log.warn({ max_connections: connections.max, open, reason }, 'server.max_connections reached: closing connections beyond it (idle ones first); counted in log_capturer_server_connections_shed_total');
   });
+  server.on('connection', (socket: Socket) => connections.admit(socket));
+  server.on('request', (req, res) => connections.requestStarted(req.socket, res));
+  telemetry.trackConnections(() => connections.size);
   await listen(server, config.port, config.host);
 
   refreshHealth();
@@ -148,7 +213,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         setHealth('server', false);
         server.close(() => resolve());
         server.closeAllConnections();
-        for (const socket of sockets) socket.destroy();
+        connections.destroyAll();
       });
       return closing;
     },
@@ -169,7 +234,11 @@ function route(app: express.Express, path: string, handler: Handler): void {
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
+    const onError = (error: NodeJS.ErrnoException): void => {
+      const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+      const code = error.code ?? 'ERROR';
+      reject(new ServerListenError(address, code, LISTEN_REASONS[code] ?? `${error.message}`));
+    };
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

@@ -51,6 +51,14 @@ void describe('evaluateReadiness', () => {
     assert.doesNotMatch(sink?.detail ?? '', /hunter2/);
   });
 
+  void it('fails the sink when the oldest unacknowledged record has waited longer than the window, however recent the last success', () => {
+    const waiting = (ms: number) => evaluateReadiness(sources({ ok: true, lastSuccessAt: NOW }, { ok: true, lastSuccessAt: NOW - 1_000, oldestPendingAt: NOW - ms }), WINDOW, NOW);
+    assert.equal(waiting(WINDOW).ready, true, 'within the window');
+    const stuck = waiting(WINDOW + 5_000);
+    assert.equal(stuck.ready, false);
+    assert.match(stuck.checks.find((c) => c.name === 'sink')?.detail ?? '', /oldest record not yet acknowledged was read 35s ago; receiver last accepted 1s ago/);
+  });
+
   void it('fails the checkpoint when positions cannot be written', () => {
     const result = evaluateReadiness(sources({ ok: true, lastSuccessAt: NOW }, { ok: true, lastSuccessAt: NOW }, false), WINDOW, NOW);
     assert.deepEqual(result.checks.filter((c) => !c.ok).map((c) => c.name), ['checkpoint']);

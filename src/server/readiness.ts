@@ -2,7 +2,9 @@
 // the window: the window absorbs short blips (a receiver restart, a daemon hiccup) so orchestrators
 // do not flap, while a lasting outage turns the check red once the window has passed.
 // Sink: "nothing to send" counts as ready (the sink reports ok), so an idle capturer is ready even
-// before its first request; a configuration error is never excused by the window.
+// before its first request; a configuration error is never excused by the window, and neither is
+// a record that has waited longer than the window to be acknowledged: a receiver that holds a
+// request open, or takes other batches while one never gets through, is not a working receiver.
 // Capture: not ready while a container yields no line though it should (its streams deliver only
 // undecodable bytes, or the daemon shows lines its follow stream never delivered; capture waits
 // for that to persist before it says so, see capture/silence.ts). Such a capturer looks alive and
@@ -71,6 +73,9 @@ function sinkCheck(sources: HealthSources, windowMs: number, now: number): Readi
   const health = sources.sinkHealth();
   if (health.configError) {
     return { name: 'sink', ok: false, detail: `configuration error: ${stripUrlCredentials(health.configError)}` };
+  }
+  if (health.oldestPendingAt !== undefined && now - health.oldestPendingAt > windowMs) {
+    return { name: 'sink', ok: false, detail: `the oldest record not yet acknowledged was read ${sinceText(health.oldestPendingAt, now)}; receiver last accepted ${sinceText(health.lastSuccessAt, now)}` };
   }
   if (health.ok) return { name: 'sink', ok: true, detail: 'receiver accepting (or nothing to send)' };
   if (withinWindow(health.lastSuccessAt, windowMs, now)) {

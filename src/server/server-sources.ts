@@ -17,6 +17,8 @@ export interface SinkHealth {
   lastSuccessAt: number;
   /** Set while the receiver answers with a configuration error (401/403/404/405/415). */
   configError?: string;
+  /** Epoch ms when the oldest record not yet acknowledged was buffered; absent when none is. */
+  oldestPendingAt?: number;
 }
 
 /** Capture's own verdict: containers that yield no line though they should (capture/silence.ts). */

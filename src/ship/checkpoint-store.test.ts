@@ -51,6 +51,7 @@ void describe('CheckpointStore', () => {
     assert.equal(s.firstRun, true);
     assert.equal(s.get(C1), undefined);
     s.commit(C1, { sinceMs: 1234, skip: 2 }, '2026-11-28T01:00:00.000000001Z', 'web');
+    assert.deepEqual(s.acknowledgedTimestamps(), { [C1]: '2026-11-28T01:00:00.000000001Z' });
     await s.flush();
     const stored: unknown = JSON.parse(await readFile(join(stateDir, POSITIONS_FILE), 'utf8'));
     assert.deepEqual(stored, { version: 1, containers: { [C1]: { since_ms: 1234, skip: 2, last_timestamp: '2026-11-28T01:00:00.000000001Z', name: 'web' } } });

@@ -3,12 +3,13 @@
 // Only the ack tracker commits here, so every position on disk is one the receiver has taken.
 // Writes are atomic (temporary file, fsync, rename, fsync of the directory): after a crash the
 // file is either the old or the new version, never half of one. A file we cannot parse is
-// reported and set aside, never trusted: trusting garbage could skip logs.
+// reported and set aside, never trusted: trusting garbage could skip logs. No write or read
+// here follows a symlink, and the directory must be ours alone (see state-dir.ts).
 //
 // File format:
 //   { "version": 1, "containers": { "<id>": { "since_ms": n, "skip": n, "newest_ms"?: n, "last_timestamp": "...", "name": "..." } } }
 // (newest_ms only where a long line held the position back: see Position.newestMs)
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter } from 'prom-client';
 import type { Position } from '../capture/position.js';
@@ -17,6 +18,7 @@ import { isContainerId } from '../docker/container-id.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { Logger } from '../utils/logger.js';
 import type { CheckpointCommitter } from './ack-tracker.js';
+import { STATE_DIR_MODE, UnsafeStateDirError, isTemporaryOf, openForReading, prepareStateDir, writeFileAtomically } from './state-dir.js';
 
 export const POSITIONS_FILE = 'positions.json';
 
@@ -60,21 +62,34 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
     return this.noFile;
   }
 
+  /**
+   * Reads positions.json. Throws UnsafeStateDirError when the state directory belongs to another
+   * user or others may write to it: the capturer must not start then.
+   */
   async load(): Promise<void> {
     try {
-      await mkdir(this.options.stateDir, { recursive: true });
+      await prepareStateDir(this.options.stateDir);
+      await this.removeTemporaryFiles();
     } catch (error) {
+      if (error instanceof UnsafeStateDirError) throw error;
       this.reportFailure('cannot create the state directory', error);
     }
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = await readText(this.path);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') {
         this.noFile = true;
         return;
       }
       this.noFile = false;
+      if (errorCode(error) === 'ELOOP') {
+        // Not ours to trust: containers resume from their initial position, and the next write
+        // replaces the link itself (a rename never follows one).
+        this.dirty = true;
+        this.options.logger.error({ path: this.path }, 'positions.json is a symbolic link, which is never followed: ignored it; containers resume from their initial position (lines may be shipped again)');
+        return;
+      }
       this.reportFailure('cannot read positions.json', error);
       return;
     }
@@ -157,6 +172,13 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
     return this.entries.size;
   }
 
+  /** Container id -> Docker timestamp of its newest acknowledged line (for /status: how far delivery has got). */
+  acknowledgedTimestamps(): Record<string, string> {
+    const timestamps: Record<string, string> = {};
+    for (const [id, entry] of this.entries) timestamps[id] = entry.last_timestamp;
+    return timestamps;
+  }
+
   private async writeIfDirty(): Promise<void> {
     // After a failed write, retry even if nothing new was committed: the file is stale.
     if (!this.dirty && !this.failing) return;
@@ -165,8 +187,8 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
     const text = `${JSON.stringify({ version: 1, containers })}\n`;
     this.dirty = false;
     try {
-      await mkdir(this.options.stateDir, { recursive: true });
-      await writeAtomically(this.path, text, this.options.stateDir);
+      await mkdir(this.options.stateDir, { recursive: true, mode: STATE_DIR_MODE });
+      await writeFileAtomically(this.path, text);
     } catch (error) {
       this.dirty = true;
       this.writes.inc({ result: 'error' });
@@ -178,6 +200,13 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
     this.failing = false;
   }
 
+  /** Temporary files of writes a kill interrupted (unlink removes a symlink, not its target). */
+  private async removeTemporaryFiles(): Promise<void> {
+    for (const name of await readdir(this.options.stateDir)) {
+      if (isTemporaryOf(this.path, name) || name === `${POSITIONS_FILE}.tmp`) await unlink(join(this.options.stateDir, name)).catch(() => undefined);
+    }
+  }
+
   /** One error log per episode of failure, not one per flush interval. */
   private reportFailure(what: string, error: unknown): void {
     if (this.failing) return;
@@ -186,26 +215,13 @@ export class CheckpointStore implements PositionSource, CheckpointCommitter {
   }
 }
 
-async function writeAtomically(path: string, text: string, dir: string): Promise<void> {
-  const temporary = `${path}.tmp`;
-  const file = await open(temporary, 'w', 0o600);
+/** The file's text; a symlink is refused (ELOOP) rather than followed. */
+async function readText(path: string): Promise<string> {
+  const file = await openForReading(path);
   try {
-    await file.writeFile(text, 'utf8');
-    await file.sync();
+    return await file.readFile('utf8');
   } finally {
     await file.close();
-  }
-  await rename(temporary, path);
-  // The rename is durable only once the directory entry is on disk.
-  let directory;
-  try {
-    directory = await open(dir, 'r');
-    await directory.sync();
-  } catch (error) {
-    // Some filesystems cannot fsync a directory; the rename itself already happened.
-    if (errorCode(error) !== 'EISDIR' && errorCode(error) !== 'EINVAL' && errorCode(error) !== 'EPERM') throw error;
-  } finally {
-    await directory?.close();
   }
 }
 

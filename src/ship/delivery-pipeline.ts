@@ -34,6 +34,8 @@ import type { RetryOutcome, SendOutcome, Sink } from './sinks/sink.js';
 
 interface BufferedRecord extends AcknowledgedRecord {
   bytes: Buffer;
+  /** Epoch ms when it was buffered: how long the oldest unacknowledged record has waited. */
+  acceptedAt: number;
 }
 
 /** One container's records not yet in a batch, oldest first. */
@@ -89,6 +91,8 @@ export interface DeliveryStatus {
   buffer: { bytes: number; maxBytes: number; events: number; paused: boolean };
   inFlight: number;
   deadLetterEvents: number;
+  /** Encoded bytes of the records the receiver acknowledged since start (for `log-capturer top`'s bytes/s). */
+  acknowledgedBytes: number;
 }
 
 export interface DeliveryPipelineOptions {
@@ -122,6 +126,8 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   private bufferedEvents = 0;
   private inFlight = 0;
   private readonly deliveries = new Set<Promise<void>>();
+  /** Records being sent or waiting for a retry (no longer in a queue, not yet acknowledged). */
+  private readonly sending = new Set<BufferedRecord[]>();
 
   /** accept() said false; 'drain' follows once the buffer is below resume_bytes. */
   private full = false;
@@ -139,6 +145,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   private configError: string | undefined;
   private lastSuccessAt = 0;
   private deadLetterCount = 0;
+  private acknowledgedBytes = 0;
 
   constructor(options: DeliveryPipelineOptions) {
     super();
@@ -148,7 +155,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
     this.random = options.random ?? Math.random;
     this.encoder = new RecordEncoder(options.config.capture.hostName);
     this.acks = new AckTracker({ checkpoints: options.checkpoints, telemetry: this.telemetry });
-    this.deadLetter = new DeadLetterFile(options.config.checkpoint.stateDir);
+    this.deadLetter = new DeadLetterFile({ stateDir: options.config.checkpoint.stateDir, maxBytes: options.config.checkpoint.deadLetterMaxBytes, telemetry: this.telemetry });
     this.maxEvents = Math.max(1, options.config.sink.batch.maxEvents);
     this.maxBatchBytes = Math.max(1, options.config.sink.batch.maxBytes);
   }
@@ -165,7 +172,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
     const bytes = this.encoder.encodeRecord(line);
     const record: BufferedRecord = {
       containerId, seq: this.acks.register(containerId), position: line.position,
-      timestamp: line.line.timestamp, containerName: line.container.name, bytes,
+      timestamp: line.line.timestamp, containerName: line.container.name, bytes, acceptedAt: Date.now(),
     };
     let queue = this.queues.get(containerId);
     if (queue === undefined) {
@@ -259,13 +266,32 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
       buffer: { bytes: this.bufferedBytes, maxBytes: this.config.buffer.maxBytes, events: this.bufferedEvents, paused: this.full },
       inFlight: this.inFlight,
       deadLetterEvents: this.deadLetterCount,
+      acknowledgedBytes: this.acknowledgedBytes,
     };
   }
 
-  /** ok: the last request was accepted, or nothing waits to be sent; never while a configuration error lasts. */
-  sinkHealth(): { ok: boolean; lastSuccessAt: number; configError?: string } {
+  /**
+   * ok: the last request was accepted, or nothing waits to be sent; never while a configuration
+   * error lasts. oldestPendingAt: when the oldest record not yet acknowledged was buffered, so a
+   * receiver that holds requests, or lets one batch fail forever while others pass, shows.
+   */
+  sinkHealth(): { ok: boolean; lastSuccessAt: number; configError?: string; oldestPendingAt?: number } {
     const ok = this.state !== 'config-error' && (this.state === 'ok' || this.bufferedEvents === 0);
-    return { ok, lastSuccessAt: this.lastSuccessAt, ...(this.configError !== undefined ? { configError: this.configError } : {}) };
+    const oldestPendingAt = this.oldestPendingAt();
+    return {
+      ok, lastSuccessAt: this.lastSuccessAt,
+      ...(this.configError !== undefined ? { configError: this.configError } : {}),
+      ...(oldestPendingAt !== undefined ? { oldestPendingAt } : {}),
+    };
+  }
+
+  /** A queue's head is its oldest record; a batch under way holds records of several containers. */
+  private oldestPendingAt(): number | undefined {
+    if (this.bufferedEvents === 0) return undefined;
+    let oldest = Infinity;
+    for (const queue of this.queues.values()) oldest = Math.min(oldest, queue.peek()?.acceptedAt ?? Infinity);
+    for (const records of this.sending) for (const record of records) oldest = Math.min(oldest, record.acceptedAt);
+    return Number.isFinite(oldest) ? oldest : undefined;
   }
 
   // ---- batching -------------------------------------------------------------------------
@@ -351,6 +377,15 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
 
   /** Sends records until they are delivered or dead-lettered, or the pipeline stops. */
   private async deliver(records: BufferedRecord[], body: Buffer): Promise<void> {
+    this.sending.add(records);
+    try {
+      await this.deliverUntilHandled(records, body);
+    } finally {
+      this.sending.delete(records);
+    }
+  }
+
+  private async deliverUntilHandled(records: BufferedRecord[], body: Buffer): Promise<void> {
     const backoff = new Backoff({ initialMs: this.config.sink.retry.initialBackoffMs, maxMs: this.config.sink.retry.maxBackoffMs }, this.random);
     for (let attempt = 0; !this.stopped; attempt += 1) {
       const started = performance.now();
@@ -359,6 +394,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
       if (this.stopped && outcome.kind !== 'delivered') return;
       switch (outcome.kind) {
         case 'delivered':
+          this.acknowledgedBytes += body.length;
           this.onDelivered(records);
           return;
         case 'too-large':
@@ -391,10 +427,16 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
     const middle = Math.ceil(records.length / 2);
     const first = records.slice(0, middle);
     const second = records.slice(middle);
-    // One after the other: the second half must not overtake the first.
-    await this.deliver(first, joinRecords(first));
-    if (this.stopped) return;
-    await this.deliver(second, joinRecords(second));
+    // One after the other: the second half must not overtake the first. It waits unacknowledged.
+    this.sending.delete(records);
+    this.sending.add(second);
+    try {
+      await this.deliver(first, joinRecords(first));
+      if (this.stopped) return;
+      await this.deliver(second, joinRecords(second));
+    } finally {
+      this.sending.delete(second);
+    }
   }
 
   private onDelivered(records: BufferedRecord[]): void {

@@ -16,6 +16,7 @@ import type { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { silentLogger } from '../../src/utils/logger.js';
 import { daemonLines } from '../support/docker.js';
 import type { ReferenceLine } from '../support/docker.js';
+import { waitFor } from '../support/wait-for.js';
 
 export const RUN_LABEL = 'lct.run';
 
@@ -32,8 +33,8 @@ export function captureConfig(run: string, capture: Partial<CapturerConfig['capt
       requestTimeoutMs: 60_000, retry: { initialBackoffMs: 250, maxBackoffMs: 30_000, configErrorBackoffMs: 30_000 }, headers: {},
     },
     buffer: { maxBytes: 64 * 1024 * 1024, resumeBytes: 32 * 1024 * 1024 },
-    checkpoint: { stateDir: '/nonexistent', flushIntervalMs: 1000 },
-    server: { enabled: false, host: '127.0.0.1', port: 0 },
+    checkpoint: { stateDir: '/nonexistent', flushIntervalMs: 1000, deadLetterMaxBytes: 64 * 1024 * 1024 },
+    server: { enabled: false, host: '127.0.0.1', port: 0, maxConnections: 128 },
     shutdown: { gracePeriodMs: 1000 },
     log: { level: 'silent' },
   };
@@ -110,22 +111,19 @@ export async function startEngine(config: CapturerConfig, extra: Partial<Capture
   return { engine, reader, consumer, metrics, close };
 }
 
-/** Polls `condition` until it holds; fails with `what` after `timeoutMs` (generous: loaded CI). */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Waits until the engine has read every listed container to its end (state `stopped`). */
-export async function waitUntilDrained(engine: CaptureEngine, ids: string[], timeoutMs = 90_000): Promise<void> {
-  await waitFor(`containers drained: ${ids.map((id) => id.slice(0, 12)).join(', ')}`, () => {
-    const states = new Map(engine.status().containers.map((c) => [c.id, c.state]));
-    return ids.every((id) => states.get(id) === 'stopped');
-  }, timeoutMs);
+/**
+ * Waits until the engine has read every listed container to its end (state `stopped`). Progress
+ * is their states and line counts: a container still being read adds lines, one in backoff or
+ * waiting for a slot changes state within the harness's 2 s backoff.
+ */
+export async function waitUntilDrained(engine: CaptureEngine, ids: string[]): Promise<void> {
+  await waitFor(`containers drained: ${ids.map((id) => id.slice(0, 12)).join(', ')}`, {
+    watch: () => {
+      const byId = new Map(engine.status().containers.map((c) => [c.id, c]));
+      return ids.map((id) => ({ id: id.slice(0, 12), state: byId.get(id)?.state, lines: byId.get(id)?.lines }));
+    },
+    until: (containers) => containers.every((c) => c.state === 'stopped'),
+  });
 }
 
 function describeLine(line: SeenLine | ReferenceLine | undefined): string {

@@ -5,10 +5,11 @@ import { rmSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName, waitForExit } from '../support/docker.js';
-import { RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitFor, waitUntilDrained } from './capture-harness.js';
+import { waitFor } from '../support/wait-for.js';
+import { RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitUntilDrained } from './capture-harness.js';
 
 describe('daemon restart (private daemon)', () => {
-  it('resumes by itself after dockerd restarts and loses no line the daemon kept', { timeout: 300_000 }, async (t) => {
+  it('resumes by itself after dockerd restarts and loses no line the daemon kept', async (t) => {
     if (!(await requireDocker(t))) return; // the same prerequisites as the shared daemon
     const daemon = await startPrivateDaemon('capture-restart');
     const containers: Docker.Container[] = [];
@@ -25,7 +26,8 @@ describe('daemon restart (private daemon)', () => {
           script: `i=0; while true; do echo "c${i} out $i"; echo "c${i} err $i" >&2; i=$((i+1)); sleep 0.02; done`,
         }));
       }
-      await waitFor('every container is being captured', () => engine.status().containers.filter((c) => c.lines > 0).length === 3);
+      const lines = (): number[] => engine.status().containers.map((c) => c.lines);
+      await waitFor('every container is being captured', { watch: lines, until: (counts) => counts.filter((n) => n > 0).length === 3 });
 
       let sawDisconnect = false;
       const sampler = setInterval(() => {
@@ -33,7 +35,12 @@ describe('daemon restart (private daemon)', () => {
       }, 10);
       try {
         await daemon.restart(); // kills the containers (no live-restore)
-        await waitFor('capture reconnected to the restarted daemon', () => sawDisconnect && engine.dockerHealth().ok, 60_000);
+        // Progress: the health record (its error, its last success) as the engine retries; the
+        // events watcher backs off to at most 10 s, well inside the stall window.
+        await waitFor('capture reconnected to the restarted daemon', {
+          watch: () => ({ sawDisconnect, health: engine.dockerHealth() }),
+          until: (o) => o.sawDisconnect && o.health.ok,
+        });
       } finally {
         clearInterval(sampler);
       }
@@ -41,10 +48,10 @@ describe('daemon restart (private daemon)', () => {
       // They log until killed, so the restart cut them (and their streams) mid-run.
       const before = new Map(engine.status().containers.map((c) => [c.id, c.lines]));
       for (const container of containers) await container.start();
-      await waitFor('new lines after the restart', () => engine.status().containers.every((c) => c.lines > (before.get(c.id) ?? 0) + 50));
+      await waitFor('new lines after the restart', { watch: () => engine.status().containers.map((c) => ({ id: c.id, lines: c.lines, state: c.state })), until: (cs) => cs.every((c) => c.lines > (before.get(c.id) ?? 0) + 50) });
       for (const container of containers) await container.kill();
       for (const container of containers) await waitForExit(container);
-      await waitUntilDrained(engine, containers.map((c) => c.id), 120_000);
+      await waitUntilDrained(engine, containers.map((c) => c.id));
 
       let total = 0;
       for (const container of containers) total += await assertMatchesDaemon(docker, under.consumer, container.id);

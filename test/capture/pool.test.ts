@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
 import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
-import { RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitFor, waitUntilDrained } from './capture-harness.js';
+import { waitFor } from '../support/wait-for.js';
+import { RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitUntilDrained } from './capture-harness.js';
 
 describe('stream pool (real daemon)', () => {
   it('30 busy containers with max_streams 5 all get every line', async (t) => {
@@ -33,9 +34,14 @@ describe('stream pool (real daemon)', () => {
       }
       await Promise.all(containers.map((c) => c.start()));
       // Every container is served while others still run: nobody waits for everyone else to end.
-      await waitFor('every container got a turn', () => under.engine.status().containers.filter((c) => c.lines > 0).length === 30, 180_000);
+      await waitFor('every container got a turn', {
+        watch: () => under.engine.status().containers.map((c) => c.lines),
+        until: (lines) => lines.filter((n) => n > 0).length === 30,
+        progress: (lines) => [lines.filter((n) => n > 0).length, lines.reduce((a, b) => a + b, 0)],
+        describe: (lines) => `${lines.filter((n) => n > 0).length} of ${lines.length} containers have lines`,
+      });
       for (const container of containers) assert.equal(await waitForExit(container), 0);
-      await waitUntilDrained(under.engine, containers.map((c) => c.id), 120_000);
+      await waitUntilDrained(under.engine, containers.map((c) => c.id));
       let total = 0;
       for (const container of containers) total += await assertMatchesDaemon(docker, under.consumer, container.id);
       const status = under.engine.status();

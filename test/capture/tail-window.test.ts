@@ -11,7 +11,8 @@ import type { ApiStream, LogQuery } from '../../src/docker/docker-api.js';
 import { DockerReader } from '../../src/docker/docker-reader.js';
 import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import { metricValue } from '../support/metric-values.js';
-import { MemoryPositions, RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitFor, waitUntilDrained } from './capture-harness.js';
+import { waitFor } from '../support/wait-for.js';
+import { MemoryPositions, RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitUntilDrained } from './capture-harness.js';
 
 /** Remembers every log query it is asked. */
 class QueryRecordingReader extends DockerReader {
@@ -61,9 +62,12 @@ void describe('reopening with tail windows (real daemon)', () => {
       // can only be reopened by reading all of it again (no line lies before the window).
       container = await runContainer(docker, { labels: { [RUN_LABEL]: run }, script: 'i=0; while [ $i -lt 50 ]; do seq $((i*1000+1)) $((i*1000+1000)); sleep 0.05; i=$((i+1)); done; while true; do sleep 1; done' });
       const id = container.id;
-      await waitFor('the history', () => under.consumer.of(id).length === 50_000, 180_000);
+      await waitFor('the history', { watch: () => under.consumer.of(id).length, until: (n) => n === 50_000 });
       const before = reader.queries.length;
-      await waitFor('ten more rotations', () => (under.engine.status().containers[0]?.rotations ?? 0) >= 10 && reader.queries.length >= before + 10, 120_000);
+      await waitFor('ten more rotations', {
+        watch: () => ({ rotations: under.engine.status().containers[0]?.rotations ?? 0, queries: reader.queries.length }),
+        until: (o) => o.rotations >= 10 && o.queries >= before + 10,
+      });
       const reopens = reader.queries.slice(before).filter((q) => q.id === id);
       for (const { query } of reopens) {
         assert.equal(query.since, undefined, `a reopen asked the daemon to scan the whole log: ${JSON.stringify(query)}`);
@@ -88,17 +92,19 @@ void describe('reopening with tail windows (real daemon)', () => {
     try {
       container = await runContainer(docker, { labels: { [RUN_LABEL]: run }, script: 'seq 1 2000; sleep 2; touch /tmp/go; while [ ! -f /tmp/more ]; do sleep 0.1; done; seq 2001 40000; sleep 3600' });
       const id = container.id;
-      await waitFor('the first 2,000 lines', () => first.consumer.of(id).length === 2000);
+      await waitFor('the first 2,000 lines', { watch: () => first.consumer.of(id).length, until: (n) => n === 2000 });
       const position: Position = first.consumer.last?.position ?? { sinceMs: 0, skip: 0 };
       await first.close();
       // While nobody reads, the container writes 38,000 more lines.
       const exec = await container.exec({ Cmd: ['touch', '/tmp/more'] });
       await exec.start({});
-      await waitFor('the daemon to hold every line', async () => (await daemonLines(docker, id)).length === 40_000, 120_000);
+      // Its last line only: reading 40,000 lines on every poll would load the daemon it waits for.
+      const writer = container;
+      await waitFor('the daemon to hold every line', { watch: async () => (await writer.logs({ stdout: true, tail: 1 })).subarray(8).toString('utf8'), until: (last) => last === '40000\n' });
       const config = captureConfig(run);
       const reader = new QueryRecordingReader(config.docker);
       second = await startEngine(config, { positions: new MemoryPositions(new Map([[id, position]]), false) }, reader);
-      await waitFor('the 38,000 new lines', () => (second?.consumer.of(id).length ?? 0) >= 38_000, 180_000);
+      await waitFor('the 38,000 new lines', { watch: () => second?.consumer.of(id).length ?? 0, until: (n) => n >= 38_000 });
       const seen = [...numbers(first.consumer.of(id)), ...numbers(second.consumer.of(id))];
       assert.deepEqual(seen, Array.from({ length: 40_000 }, (_, i) => i + 1), 'every line once, in order, across the restart');
       const opens = reader.queries.filter((q) => q.id === id);
@@ -188,7 +194,7 @@ void describe('reopening with tail windows (real daemon)', () => {
       const opensBefore = reader.queries.length;
       await container.start();
       await waitForExit(container);
-      await waitFor('the second run', () => under.consumer.of(id).length === 40_002, 120_000);
+      await waitFor('the second run', { watch: () => under.consumer.of(id).length, until: (n) => n === 40_002 });
       await waitUntilDrained(under.engine, [id]);
       assert.equal(await assertMatchesDaemon(docker, under.consumer, id), 40_002);
       const reopens = reader.queries.slice(opensBefore).filter((q) => q.id === id);

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import type { ApiStream } from '../../src/docker/docker-api.js';
 import { describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { ContainerEvents } from '../../src/docker/container-events.js';
 import type { ContainerEvent } from '../../src/docker/container-events.js';
 import { DockerReader } from '../../src/docker/docker-reader.js';
 import { silentLogger } from '../../src/utils/logger.js';
 import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName, waitForExit } from '../support/docker.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** A reader whose events stream can be held shut, so the test decides when the watcher gets back in. */
 class GatedReader extends DockerReader {
@@ -31,16 +31,8 @@ class GatedReader extends DockerReader {
   }
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await delay(25);
-  }
-}
-
 void describe('ContainerEvents on a real daemon', () => {
-  void it('delivers start/die/destroy, and after a daemon restart reconnects by itself and replays the gap', { timeout: 180_000 }, async (t) => {
+  void it('delivers start/die/destroy, and after a daemon restart reconnects by itself and replays the gap', async (t) => {
     if (!(await requireDocker(t))) return;
     const daemon = await startPrivateDaemon('events');
     const docker = testDocker(daemon.host);
@@ -52,14 +44,14 @@ void describe('ContainerEvents on a real daemon', () => {
     const has = (id: string, action: string) => seen.some((e) => e.id === id && e.action === action);
     try {
       events.start({ onEvent: (e) => seen.push(e), onConnected: (r) => connected.push(r), onDisconnected: (e) => disconnects.push(e) });
-      await waitFor(() => connected.length === 1, 'the first connection');
+      await waitFor('the first connection', { watch: () => ({ connected: connected.length, disconnects: disconnects.length }), until: (o) => o.connected === 1 });
       assert.deepEqual(connected, [false]);
 
       const name = uniqueName('ev');
       const live = await runContainer(docker, { name, script: 'echo hi' });
       await waitForExit(live);
       await live.remove();
-      await waitFor(() => has(live.id, 'destroy'), 'the destroy event');
+      await waitFor('the destroy event', { watch: () => seen.length, until: () => has(live.id, 'destroy') });
       for (const action of ['create', 'start', 'die', 'destroy']) assert.ok(has(live.id, action), `${action} seen`);
       const start = seen.find((e) => e.id === live.id && e.action === 'start');
       assert.equal(start?.name, name);
@@ -69,19 +61,20 @@ void describe('ContainerEvents on a real daemon', () => {
       // The daemon restarts; the watcher is held out until a container has run and stopped.
       reader.hold();
       await daemon.restart();
-      await waitFor(() => disconnects.length >= 1, 'the disconnection');
+      await waitFor('the disconnection', { watch: () => disconnects.length, until: (n) => n >= 1 });
       const gap = await runContainer(docker, { script: 'echo in the gap' });
       await waitForExit(gap);
       assert.ok(!has(gap.id, 'start'), 'not seen live: the watcher is disconnected');
       reader.release();
 
-      await waitFor(() => connected.length >= 2, 'the reconnection');
+      // The watcher retries with a backoff of at most 500 ms here: its attempts show as disconnects.
+      await waitFor('the reconnection', { watch: () => ({ connected: connected.length, disconnects: disconnects.length }), until: (o) => o.connected >= 2 });
       assert.equal(connected.at(-1), true, 'reconnect: the engine lists again');
       const since = reader.sinces.at(-1) ?? '';
       // The replay starts 5 s before the last event before the break (out-of-order events near
       // the break are replayed too; the repeats are dropped by identity).
       assert.equal(BigInt(since.replace('.', '')), BigInt(lastBeforeRestart.timeNano) - 5_000_000_000n, 'since = 5 s before the last event before the break');
-      await waitFor(() => has(gap.id, 'start') && has(gap.id, 'die'), 'the gap replayed');
+      await waitFor('the gap replayed', { watch: () => seen.length, until: () => has(gap.id, 'start') && has(gap.id, 'die') });
       const liveEventsOnce = seen.filter((e) => e.id === live.id && e.action === 'destroy');
       assert.equal(liveEventsOnce.length, 1, 'the replay does not repeat what was passed on');
       await removeQuietly(gap);

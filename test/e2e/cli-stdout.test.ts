@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startCapturerProcess, waitFor } from '../support/capturer-process.js';
+import { capturerExit, freePort, startCapturerProcess, waitUntilServing } from '../support/capturer-process.js';
 import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('log-capturer --sink stdout', () => {
   it("prints a container's lines as NDJSON records, and exits 0 on SIGTERM", async (t) => {
@@ -26,17 +27,21 @@ describe('log-capturer --sink stdout', () => {
     await waitForExit(container);
     const info = await container.inspect();
 
+    const port = await freePort();
     const capturer = startCapturerProcess(
-      ['--sink', 'stdout', '--state-dir', stateDir, '--listen', `127.0.0.1:${await freePort()}`, '--log-level', 'warn'],
+      ['--sink', 'stdout', '--state-dir', stateDir, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'],
       { LOG_CAPTURER_FILTERS_INCLUDE_LABELS: `lct.run=${run}`, LOG_CAPTURER_CHECKPOINT_FLUSH_INTERVAL: '100ms' },
     );
     t.after(() => capturer.kill('SIGKILL'));
-    const records = await waitFor('three records on stdout', () => {
-      const lines = capturer.stdout().split('\n').filter((l) => l.length > 0);
-      return lines.length >= 3 ? lines.map((l) => JSON.parse(l) as Record<string, unknown>) : undefined;
-    }, 60_000);
+    await waitUntilServing(capturer, `http://127.0.0.1:${port}`);
+    const lines = await waitFor('three records on stdout', {
+      watch: () => capturer.stdout().split('\n').filter((l) => l.length > 0),
+      until: (ls) => ls.length >= 3,
+      failIf: () => capturer.exitedWith(),
+    });
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     capturer.kill('SIGTERM');
-    const exit = await capturer.exited;
+    const exit = await capturerExit(capturer);
     assert.equal(exit.code, 0, `exit code after SIGTERM; stderr:\n${capturer.stderr()}`);
 
     const expected = await daemonLines(docker, info.Id);

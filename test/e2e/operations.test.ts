@@ -5,10 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startCapturerProcess, waitFor, writeConfig } from '../support/capturer-process.js';
-import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName } from '../support/docker.js';
+import { freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
+import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName, waitForExit } from '../support/docker.js';
 import { parseMetrics } from '../support/metrics-text.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
+import { waitFor } from '../support/wait-for.js';
 
 const metric = (values: Map<string, number>, name: string): number => {
   let total = 0;
@@ -28,6 +29,9 @@ async function get(url: string): Promise<{ status: number; text: string }> {
   return { status: response.status, text: await response.text() };
 }
 
+/** A /readyz answer without its "last accepted 12s ago" clocks: what changes when readiness moves. */
+const readinessState = (reply: { status: number; text: string }): string => `${reply.status} ${reply.text.replace(/\d+s ago/g, 'Ns ago')}`;
+
 describe('operations surface', () => {
   it('/metrics shows rotations, open streams, lines, lag and every named metric', async (t) => {
     const docker = await requireDocker(t);
@@ -35,9 +39,11 @@ describe('operations surface', () => {
     const run = uniqueName('metrics');
     const receiver = await startStandInReceiver({ kind: 'vector' });
     const stateDir = mkdtempSync(join(tmpdir(), 'lc-state-'));
+    // They log until removed: the lag must fall while they log, however long a loaded machine
+    // takes to get there (with a fixed number of lines they could end first, and then lag grows).
     const containers = await Promise.all([0, 1, 2].map((n) => runContainer(docker, {
       labels: { 'lct.run': run },
-      script: `i=0; while [ $i -lt 600 ]; do echo "c${n} line $i"; echo "c${n} err $i" >&2; i=$((i+1)); usleep 20000; done`,
+      script: `i=0; while true; do echo "c${n} line $i"; echo "c${n} err $i" >&2; i=$((i+1)); usleep 20000; done`,
     })));
     // A backlog (the capturer starts 3 s late) behind a slow receiver: lag starts high and must fall.
     await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -58,15 +64,22 @@ describe('operations surface', () => {
       rmSync(stateDir, { recursive: true, force: true });
     });
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('/readyz 200', async () => ((await get(`${base}/readyz`)).status === 200 ? true : undefined));
+    await waitUntilServing(capturer, base);
+    await waitFor('/readyz 200', { watch: () => get(`${base}/readyz`), until: (r) => r.status === 200, progress: readinessState });
 
     const lagSamples: number[] = [];
     const scrape = async (): Promise<Map<string, number>> => parseMetrics((await get(`${base}/metrics`)).text);
-    const values = await waitFor('several rotations and lines', async () => {
-      const v = await scrape();
-      lagSamples.push(metric(v, 'log_capturer_container_lag_seconds'));
-      return metric(v, 'log_capturer_container_stream_rotations_total') >= 6 && metric(v, 'log_capturer_events_sent_total') > 100 ? v : undefined;
-    }, 60_000, 250);
+    const values = await waitFor('several rotations and lines', {
+      watch: async () => {
+        const v = await scrape();
+        lagSamples.push(metric(v, 'log_capturer_container_lag_seconds'));
+        return v;
+      },
+      until: (v) => metric(v, 'log_capturer_container_stream_rotations_total') >= 6 && metric(v, 'log_capturer_events_sent_total') > 100,
+      progress: (v) => [metric(v, 'log_capturer_container_stream_rotations_total'), metric(v, 'log_capturer_events_sent_total')],
+      describe: (v) => `rotations ${metric(v, 'log_capturer_container_stream_rotations_total')}, events sent ${metric(v, 'log_capturer_events_sent_total')}`,
+      intervalMs: 250,
+    });
 
     for (const name of [
       'log_capturer_container_streams_active', 'log_capturer_container_stream_rotations_total', 'log_capturer_component_health',
@@ -93,12 +106,16 @@ describe('operations surface', () => {
     assert.ok(Math.abs(active - streaming) <= 1, `streams_active ${active} vs streaming ${streaming} (one may be mid-rotation)`);
     assert.ok(active >= 1 && active <= 3);
 
-    // Lag falls as the capturer catches up, while the containers are still logging.
+    // Lag falls as the capturer catches up, while the containers are still logging. Progress is a
+    // new lowest lag: catching up on a loaded machine may take long and wobble, but a lag that
+    // stops reaching new lows for the stall window is not falling.
     receiver.delayReplies(0);
-    const caughtUp = await waitFor('lag to fall below 1 s', async () => {
-      const lag = metric(await scrape(), 'log_capturer_container_lag_seconds') / 3;
-      return lag < 1 ? lag : undefined;
-    }, 60_000, 100);
+    const caughtUp = await waitFor('lag to fall below 1 s', {
+      watch: async () => metric(await scrape(), 'log_capturer_container_lag_seconds') / 3,
+      until: (lag) => lag < 1,
+      direction: 'falling',
+      describe: (lag) => `mean lag ${lag.toFixed(2)} s`,
+    });
     const highest = Math.max(...lagSamples) / 3;
     t.diagnostic(`mean lag per container: highest ${highest.toFixed(2)} s during the backlog, ${caughtUp.toFixed(2)} s once caught up`);
     assert.ok(highest >= 1.5, `the backlog showed as lag (highest ${highest.toFixed(2)} s)`);
@@ -131,15 +148,15 @@ describe('operations surface', () => {
       rmSync(stateDir, { recursive: true, force: true });
     });
     const readyz = `http://127.0.0.1:${port}/readyz`;
-    await waitFor('ready', async () => ((await get(readyz)).status === 200 ? true : undefined));
+    await waitUntilServing(capturer, `http://127.0.0.1:${port}`);
+    await waitFor('ready', { watch: () => get(readyz), until: (r) => r.status === 200, progress: readinessState });
     await receiver.refuseConnections();
-    const down = await waitFor('not ready while the receiver is down', async () => {
-      const r = await get(readyz);
-      return r.status === 503 ? r.text : undefined;
-    });
-    assert.match(down, /sink/);
+    // Progress: the answer itself, whose "receiver last accepted Ns ago" counts up to the 30 s
+    // readiness window; once past it the check must turn red.
+    const down = await waitFor('not ready while the receiver is down', { watch: () => get(readyz), until: (r) => r.status === 503 });
+    assert.match(down.text, /sink/);
     await receiver.acceptConnections();
-    await waitFor('ready again', async () => ((await get(readyz)).status === 200 ? true : undefined));
+    await waitFor('ready again', { watch: () => get(readyz), until: (r) => r.status === 200, progress: readinessState });
   });
 
   it('/readyz turns 503 while the Docker daemon is down and 200 when it is back', async (t) => {
@@ -163,16 +180,17 @@ describe('operations surface', () => {
     });
     const docker = testDocker(daemon.host);
     const container = await runContainer(docker, { script: 'echo one line' });
-    await container.wait();
+    await waitForExit(container);
     const readyz = `http://127.0.0.1:${port}/readyz`;
-    await waitFor('ready', async () => ((await get(readyz)).status === 200 ? true : undefined));
+    await waitUntilServing(capturer, `http://127.0.0.1:${port}`);
+    await waitFor('ready', { watch: () => get(readyz), until: (r) => r.status === 200, progress: readinessState });
     await daemon.halt();
-    const down = await waitFor('not ready while dockerd is down', async () => {
-      const r = await get(readyz);
-      return r.status === 503 ? r.text : undefined;
-    });
-    assert.match(down, /docker/);
+    // As above: "daemon last answered Ns ago" counts up to the window, then the check turns red.
+    const down = await waitFor('not ready while dockerd is down', { watch: () => get(readyz), until: (r) => r.status === 503 });
+    assert.match(down.text, /docker/);
     await daemon.resume();
-    await waitFor('ready again', async () => ((await get(readyz)).status === 200 ? true : undefined), 90_000);
+    // Progress: the verdict and its error text, not its clocks; the capturer's events watcher
+    // retries within 10 s, its log streams within 30 s.
+    await waitFor('ready again', { watch: () => get(readyz), until: (r) => r.status === 200, progress: readinessState });
   });
 });

@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
-import { freePort, startCapturerProcess, waitFor, writeConfig } from '../support/capturer-process.js';
-import { removeQuietly, requireDocker, runContainer, uniqueName } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
+import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
+import { parseMetrics } from '../support/metrics-text.js';
+import { waitForDaemonLines } from '../support/oracle.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
 import type { ReceiverKind } from '../support/stand-in-receiver.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { waitFor } from '../support/wait-for.js';
 
 async function outage(t: TestContext, kind: ReceiverKind): Promise<void> {
   const docker = await requireDocker(t);
@@ -26,6 +26,7 @@ async function outage(t: TestContext, kind: ReceiverKind): Promise<void> {
     labels: { 'lct.run': run },
     script: `head -c 40000 /dev/zero | tr '\\0' y; echo; i=0; while [ $i -lt 700 ]; do echo "w${n} out $i"; echo "w${n} err $i" >&2; i=$((i+1)); [ $((i % 100)) -eq 0 ] && printf 'burst\\nburst\\nburst\\n'; usleep 10000; done`,
   })));
+  const port = await freePort();
   const capturer = startCapturerProcess(['--config', writeConfig({
     capture: { rotation_interval: '500ms' },
     filters: { include_labels: [`lct.run=${run}`] },
@@ -34,7 +35,7 @@ async function outage(t: TestContext, kind: ReceiverKind): Promise<void> {
       compression: 'gzip', batch: { max_events: 100, linger: '50ms' }, retry: { initial_backoff: '50ms', max_backoff: '500ms' },
     },
     checkpoint: { state_dir: stateDir },
-    server: { listen: `127.0.0.1:${await freePort()}` },
+    server: { listen: `127.0.0.1:${port}` },
     log: { level: 'error' },
   })]);
   t.after(async () => {
@@ -44,20 +45,23 @@ async function outage(t: TestContext, kind: ReceiverKind): Promise<void> {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  await waitFor('the first lines at the receiver', () => (receiver.events.length > 100 ? true : undefined));
+  await waitUntilServing(capturer, `http://127.0.0.1:${port}`);
+  await waitFor('the first lines at the receiver', { watch: () => receiver.events.length, until: (n) => n > 100 });
+  // Each phase of the outage lasts until the capturer has met it (a few 503 answers; connections
+  // refused), not a fixed time a loaded machine could sleep through without a single request.
   receiver.failWith(503);
-  await sleep(1500);
+  const before503 = receiver.requests.length;
+  await waitFor('503 answers during the outage', { watch: () => receiver.requests.filter((r, i) => i >= before503 && r.status === 503).length, until: (n) => n >= 3 });
+  const connectionErrors = async (): Promise<number> => parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).get('log_capturer_send_errors_total{reason="connection"}') ?? 0;
+  const refusedBefore = await connectionErrors();
   await receiver.refuseConnections();
-  await sleep(1500);
+  await waitFor('requests refused during the outage', { watch: connectionErrors, until: (n) => n >= refusedBefore + 2 });
   await receiver.acceptConnections();
   receiver.failWith(null);
 
   const ids = await Promise.all(containers.map(async (c) => (await c.inspect()).Id));
-  await Promise.all(containers.map((c) => c.wait()));
-  const results = await waitFor('every line after the outage', async () => {
-    const rs = await Promise.all(ids.map((id) => compareWithDaemon(docker, id, receiver.events)));
-    return rs.every((r) => r.lost === 0) ? rs : undefined;
-  }, 90_000, 500);
+  for (const c of containers) await waitForExit(c);
+  const results = await waitForDaemonLines('every line after the outage', ids.map((id) => ({ docker: docker, id })), receiver.events);
   const refused = receiver.requests.filter((r) => r.status === 503).length;
   t.diagnostic(`${kind}: ${results.map((r) => r.expected).join('+')} lines expected, lost 0, duplicated ${results.reduce((n, r) => n + r.duplicated, 0)}; ${refused} requests answered 503 during the outage`);
   assert.ok(refused > 0, 'the outage really refused requests');

@@ -5,10 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startCapturerProcess, waitFor, writeConfig } from '../support/capturer-process.js';
+import { capturerExit, freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
 import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import { compareWithDaemon } from '../support/oracle.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
+import { waitFor } from '../support/wait-for.js';
 
 async function linesRead(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -36,14 +37,17 @@ describe('shutdown', () => {
       sink: { type: 'vector', url: receiver.url, batch: { max_events: 50, linger: '10ms' } },
       checkpoint: { state_dir: stateDir },
       server: { listen: `127.0.0.1:${port}` },
-      shutdown: { grace_period: '30s' },
+      // The flush needs about 6 replies of 1.5 s; a grace period far above that keeps a loaded
+      // machine from turning "flushes, then exits 0" into a race against the clock.
+      shutdown: { grace_period: '5m' },
       log: { level: 'warn' },
     })]);
     t.after(() => capturer.kill('SIGKILL'));
-    await waitFor('all 300 lines read from Docker', async () => ((await linesRead(port)) >= 300 ? true : undefined));
+    await waitUntilServing(capturer, `http://127.0.0.1:${port}`);
+    await waitFor('all 300 lines read from Docker', { watch: () => linesRead(port), until: (n) => n >= 300 });
     const atSignal = receiver.events.length;
     capturer.kill('SIGTERM');
-    const exit = await capturer.exited;
+    const exit = await capturerExit(capturer, 'the capturer to flush and exit', { progress: () => receiver.requests.length });
     assert.equal(exit.code, 0, capturer.stderr());
     const result = await compareWithDaemon(docker, (await container.inspect()).Id, receiver.events);
     t.diagnostic(`${atSignal} of 300 lines acknowledged at SIGTERM; ${result.received} after the flush`);
@@ -74,14 +78,16 @@ describe('shutdown', () => {
       await receiver.stop();
       rmSync(stateDir, { recursive: true, force: true });
     });
-    await waitFor('lines read', async () => ((await linesRead(port)) >= 50 ? true : undefined));
+    await waitUntilServing(capturer, `http://127.0.0.1:${port}`);
+    await waitFor('lines read', { watch: () => linesRead(port), until: (n) => n >= 50 });
     capturer.kill('SIGTERM');
-    await waitFor('shutting down', async () => {
-      const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-      return response?.status === 503 ? true : undefined;
+    await waitFor('shutting down', {
+      watch: async () => ({ status: (await fetch(`http://127.0.0.1:${port}/healthz`)).status, life: capturer.signsOfLife() }),
+      until: (o) => o.status === 503,
+      failIf: () => capturer.exitedWith(),
     });
     capturer.kill('SIGTERM');
-    const exit = await capturer.exited;
+    const exit = await capturerExit(capturer);
     assert.equal(exit.code, 130, capturer.stderr());
     assert.match(capturer.stderr(), /second signal/);
   });

@@ -5,9 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { freePort, startCapturerProcess, waitFor, writeConfig } from '../support/capturer-process.js';
+import { capturerExit, freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
 import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('positions of removed containers', () => {
   it('are dropped at start, while those of existing containers are kept and used', async (t) => {
@@ -39,18 +40,24 @@ describe('positions of removed containers', () => {
         [info.Id]: { since_ms: sinceMs, skip, last_timestamp: fourth, name: info.Name.slice(1) },
       },
     }));
+    const port = await freePort();
     const capturer = startCapturerProcess(['--config', writeConfig({
       filters: { include_labels: [`lct.run=${run}`] },
       sink: { type: 'vector', url: receiver.url, batch: { linger: '10ms' } },
       checkpoint: { state_dir: stateDir, flush_interval: '100ms' },
-      server: { listen: `127.0.0.1:${await freePort()}` },
+      server: { listen: `127.0.0.1:${port}` },
       log: { level: 'warn' },
     })]);
     t.after(() => capturer.kill('SIGKILL'));
-    await waitFor('the removed container dropped from positions.json', () => (readFileSync(positionsFile, 'utf8').includes(gone) ? undefined : true));
-    await waitFor('lines 5..10 shipped', () => (receiver.events.length >= 6 ? true : undefined));
+    await waitUntilServing(capturer, `http://127.0.0.1:${port}`);
+    // Progress: the file (rewritten every 100 ms flush) and what the receiver got.
+    await waitFor('the removed container dropped from positions.json', {
+      watch: () => ({ positions: readFileSync(positionsFile, 'utf8'), received: receiver.events.length }),
+      until: (o) => !o.positions.includes(gone),
+    });
+    await waitFor('lines 5..10 shipped', { watch: () => receiver.events.length, until: (n) => n >= 6 });
     capturer.kill('SIGTERM');
-    assert.equal((await capturer.exited).code, 0, capturer.stderr());
+    assert.equal((await capturerExit(capturer)).code, 0, capturer.stderr());
     assert.deepEqual(receiver.events.map((e) => e.message), ['5', '6', '7', '8', '9', '10'], 'the kept position was used');
     const saved = JSON.parse(readFileSync(positionsFile, 'utf8')) as { containers: Record<string, unknown> };
     assert.deepEqual(Object.keys(saved.containers), [info.Id]);

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { waitFor } from '../support/capturer-process.js';
-import { requireDocker } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { requireDocker, waitForExit } from '../support/docker.js';
+import { waitForDaemonLines } from '../support/oracle.js';
 import { startFaultRig } from './fault-rig.js';
 
 const SCRIPT = [
@@ -32,12 +31,9 @@ describe('fault: binary and invalid UTF-8 output', () => {
     const containers = await Promise.all([0, 1].map(() => rig.container({ script: SCRIPT })));
     const tty = await rig.container({ script: SCRIPT, tty: true });
     const ids = await Promise.all([...containers, tty].map(async (c) => (await c.inspect()).Id));
-    await Promise.all([...containers, tty].map((c) => c.wait()));
+    for (const c of [...containers, tty]) await waitForExit(c);
 
-    const results = await waitFor('every line of the binary writers', async () => {
-      const rs = await Promise.all(ids.map((id) => compareWithDaemon(docker, id, rig.receiver.events)));
-      return rs.every((r) => r.lost === 0) ? rs : undefined;
-    }, 60_000, 250);
+    const results = await waitForDaemonLines('every line of the binary writers', ids.map((id) => ({ docker: docker, id })), rig.receiver.events);
     t.diagnostic(`lines per container: ${results.map((r) => r.expected).join(', ')}; ${rig.receiver.requests.length} requests`);
     for (const r of results) {
       assert.equal(r.duplicated, 0, 'no line twice');

@@ -4,9 +4,8 @@
 // a shared timestamp would lose or repeat lines exactly here.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { waitFor } from '../support/capturer-process.js';
-import { daemonLines, requireDocker } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { daemonLines, requireDocker, waitForExit } from '../support/docker.js';
+import { waitForContainerLines } from '../support/oracle.js';
 import { startFaultRig } from './fault-rig.js';
 
 const LINES = 10_000;
@@ -28,12 +27,9 @@ describe('fault: 10,000 lines in one write', () => {
     const container = await rig.container({ script: `sleep 1; printf 'burst %05d ${pad}\\n' $(seq 1 ${LINES}); sleep 3` });
     const id = (await container.inspect()).Id;
     const before = (await rig.metrics()).get('log_capturer_container_stream_rotations_total') ?? 0;
-    await container.wait();
+    await waitForExit(container);
 
-    const result = await waitFor('all burst lines', async () => {
-      const r = await compareWithDaemon(docker, id, rig.receiver.events);
-      return r.lost === 0 ? r : undefined;
-    }, 120_000, 500);
+    const result = await waitForContainerLines('all burst lines', docker, id, rig.receiver.events);
     const rotations = ((await rig.metrics()).get('log_capturer_container_stream_rotations_total') ?? 0) - before;
     const daemon = await daemonLines(docker, id);
     // Positions count in whole milliseconds (`since` plus a skip count), so a shared millisecond is what matters.

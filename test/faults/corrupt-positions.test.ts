@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { waitFor } from '../support/capturer-process.js';
-import { requireDocker } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { requireDocker, waitForExit } from '../support/docker.js';
+import { waitForContainerLines } from '../support/oracle.js';
+import { waitFor } from '../support/wait-for.js';
 import { logEntries, startFaultRig } from './fault-rig.js';
 
 const GARBAGE = '{"version":1,"containers":{"abc":{"since_ms":\u0000\u0001 not json at all';
@@ -23,15 +23,12 @@ describe('fault: corrupt positions.json at start', () => {
     // History written before the capturer starts, then more while it runs.
     const container = await rig.container({ script: 'for i in $(seq 1 200); do echo "before $i"; done; sleep 2; for i in $(seq 1 200); do echo "after $i"; echo "after err $i" >&2; done; sleep 1' });
     const id = (await container.inspect()).Id;
-    await waitFor('the history to be in the daemon log', async () => ((await container.logs({ stdout: true })).toString().includes('before 200') ? true : undefined), 30_000, 100);
+    await waitFor('the history to be in the daemon log', { watch: async () => (await container.logs({ stdout: true })).toString(), until: (log) => log.includes('before 200') });
 
     rig.startCapturer();
     await rig.waitHealthy();
-    await container.wait();
-    const result = await waitFor('every line, history included', async () => {
-      const r = await compareWithDaemon(docker, id, rig.receiver.events);
-      return r.lost === 0 ? r : undefined;
-    }, 60_000, 250);
+    await waitForExit(container);
+    const result = await waitForContainerLines('every line, history included', docker, id, rig.receiver.events);
     assert.equal(result.expected, 600);
     assert.equal(result.firstMismatch, undefined);
     assert.equal(result.duplicated, 0, 'one run after a corrupt file repeats nothing');
@@ -44,10 +41,12 @@ describe('fault: corrupt positions.json at start', () => {
     assert.equal(readFileSync(join(rig.stateDir, aside[0] as string), 'utf8'), GARBAGE, 'set aside unchanged, for a human to look at');
     assert.equal(errors[0]?.moved_to, join(rig.stateDir, aside[0] as string), 'the error says where it went');
 
-    const written = await waitFor('a new, valid positions.json with this container', () => {
-      const value = JSON.parse(readFileSync(positionsPath, 'utf8')) as { version: number; containers: Record<string, { since_ms: number }> };
-      return value.containers[id] !== undefined ? value : undefined;
-    }, 30_000, 200);
+    // The checkpoint is flushed every 200 ms; progress is the file changing.
+    const written = await waitFor('a new, valid positions.json with this container', {
+      watch: () => JSON.parse(readFileSync(positionsPath, 'utf8')) as { version: number; containers: Record<string, { since_ms: number }> },
+      until: (value) => value.containers[id] !== undefined,
+      intervalMs: 200,
+    });
     assert.equal(written.version, 1);
     assert.equal((await rig.get('/healthz')).status, 200);
   });

@@ -3,9 +3,9 @@
 // events stream is back.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { waitFor } from '../support/capturer-process.js';
-import { requireDocker } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { requireDocker, waitForExit } from '../support/docker.js';
+import { waitForDaemonLines } from '../support/oracle.js';
+import { waitFor } from '../support/wait-for.js';
 import { startEventsProxy } from './events-proxy.js';
 import { startFaultRig } from './fault-rig.js';
 
@@ -21,22 +21,26 @@ describe('fault: events stream cut', () => {
 
     const steady = await rig.container({ script: 'i=0; while [ $i -lt 800 ]; do echo "steady $i"; i=$((i+1)); usleep 10000; done' });
     const steadyId = (await steady.inspect()).Id;
-    await waitFor('the events stream open and lines arriving', () => (proxy.eventsRequests() > 0 && rig.eventsOf(steadyId).length > 50 ? true : undefined), 60_000, 100);
+    await waitFor('the events stream open and lines arriving', {
+      watch: () => ({ eventsRequests: proxy.eventsRequests(), received: rig.eventsOf(steadyId).length }),
+      until: (o) => o.eventsRequests > 0 && o.received > 50,
+    });
 
     proxy.cutEvents();
     const requestsAtCut = proxy.eventsRequests();
     const during = await rig.container({ script: 'for i in $(seq 1 150); do echo "during $i"; echo "during err $i" >&2; done' });
     const duringId = (await during.inspect()).Id;
-    await during.wait();
-    // Hold the cut until the capturer has tried (and failed) to reconnect at least once.
-    await waitFor('a refused reconnect of the events stream', () => (proxy.eventsRequests() > requestsAtCut ? true : undefined), 60_000, 100);
+    await waitForExit(during);
+    // Hold the cut until the capturer has tried (and failed) to reconnect at least once. Its
+    // events watcher backs off to at most 10 s between attempts, inside the stall window.
+    await waitFor('a refused reconnect of the events stream', {
+      watch: () => ({ eventsRequests: proxy.eventsRequests(), cut: proxy.cutConnections() }),
+      until: (o) => o.eventsRequests > requestsAtCut,
+    });
     proxy.allowEvents();
 
-    await steady.wait();
-    const results = await waitFor('every line of both containers', async () => {
-      const rs = await Promise.all([steadyId, duringId].map((id) => compareWithDaemon(docker, id, rig.receiver.events)));
-      return rs.every((r) => r.lost === 0) ? rs : undefined;
-    }, 90_000, 250);
+    await waitForExit(steady);
+    const results = await waitForDaemonLines('every line of both containers', [steadyId, duringId].map((id) => ({ docker: docker, id })), rig.receiver.events);
     t.diagnostic(`events requests ${proxy.eventsRequests()}, connections cut or refused ${proxy.cutConnections()}`);
     assert.ok(proxy.cutConnections() >= 2, 'the open events stream was cut and a reconnect was refused');
     for (const r of results) {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type Docker from 'dockerode';
-import { freePort, startCapturerProcess, waitFor, writeConfig } from '../support/capturer-process.js';
+import { freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
 import type { CapturerProcess, FileConfig } from '../support/capturer-process.js';
 import { removeQuietly, runContainer, uniqueName } from '../support/docker.js';
 import type { RunOptions } from '../support/docker.js';
@@ -21,6 +21,8 @@ export interface FaultRigOptions {
   stateDir?: string;
   /** Do not start the capturer yet: call rig.startCapturer() when the scene is set. */
   deferStart?: boolean;
+  /** The capturer's file-descriptor limit (ulimit -n). */
+  fileLimit?: number;
 }
 
 export interface FaultRig {
@@ -87,11 +89,11 @@ export async function startFaultRig(t: TestContext, docker: Docker, name: string
     },
     startCapturer: () => {
       if (process !== undefined) throw new Error('the capturer is already running');
-      process = startCapturerProcess(['--config', configPath]);
+      process = startCapturerProcess(['--config', configPath], {}, options.fileLimit !== undefined ? { fileLimit: options.fileLimit } : {});
       return process;
     },
     waitHealthy: async () => {
-      await waitFor('the capturer to answer /healthz', async () => ((await get('/healthz')).status === 200 ? true : undefined), 60_000, 200);
+      await waitUntilServing(rig.capturer(), baseUrl);
     },
     container: async (runOptions) => {
       const container = await runContainer(docker, { ...runOptions, labels: { 'lct.run': runLabel, ...runOptions.labels } });

@@ -3,24 +3,24 @@
 // means lines may repeat after a crash), and write positions again once there is room.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { waitFor } from '../support/capturer-process.js';
-import { requireDocker } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { requireDocker, waitForExit } from '../support/docker.js';
+import { waitForContainerLines } from '../support/oracle.js';
+import { waitFor } from '../support/wait-for.js';
 import { logEntries, startFaultRig } from './fault-rig.js';
 
 const run = promisify(execFile);
 
-/** A 64 KiB tmpfs of the test's own, unmounted and removed in cleanup; undefined when skipped. */
+/** A 64 KiB tmpfs of the test's own (0700: a state dir others may write to is refused), unmounted and removed in cleanup; undefined when skipped. */
 async function tinyDisk(t: TestContext): Promise<string | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'lc-full-disk-'));
   try {
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', dir]);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     const why = `cannot mount a tmpfs for the full-disk test (needs root or CAP_SYS_ADMIN): ${error instanceof Error ? error.message : String(error)}`;
@@ -69,15 +69,20 @@ describe('fault: full disk for the state dir', () => {
     const container = await rig.container({ script: 'i=0; while [ $i -lt 1500 ]; do echo "steady $i"; i=$((i+1)); usleep 10000; done' });
     const id = (await container.inspect()).Id;
 
-    await waitFor('positions.json with the container', () => storedSince(positionsPath, id), 60_000, 100);
+    await waitFor('positions.json with the container', {
+      watch: () => ({ since: existsSync(positionsPath) ? storedSince(positionsPath, id) : undefined, received: rig.eventsOf(id).length }),
+      until: (o) => o.since !== undefined,
+    });
     const filled = fillUp(fillerPath);
     t.diagnostic(`filled the state dir with ${filled} bytes`);
 
-    const failing = await waitFor('the checkpoint reported unhealthy', async () => {
-      const m = await rig.metrics();
-      return (m.get('log_capturer_checkpoint_writes_total{result="error"}') ?? 0) > 0 && m.get('log_capturer_component_health{component="checkpoint"}') === 0 ? m : undefined;
-    }, 30_000, 100);
-    assert.ok(failing);
+    await waitFor('the checkpoint reported unhealthy', {
+      watch: async () => {
+        const m = await rig.metrics();
+        return { errors: m.get('log_capturer_checkpoint_writes_total{result="error"}') ?? 0, health: m.get('log_capturer_component_health{component="checkpoint"}'), received: rig.eventsOf(id).length };
+      },
+      until: (o) => o.errors > 0 && o.health === 0,
+    });
     const errorLog = logEntries(rig.capturer().stderr()).find((e) => e.level === 50 && e.code === 'ENOSPC');
     assert.ok(errorLog !== undefined, `an error log with code ENOSPC; stderr:\n${rig.capturer().stderr().slice(-2000)}`);
     assert.equal(errorLog.path, positionsPath, 'the error names the file');
@@ -86,23 +91,22 @@ describe('fault: full disk for the state dir', () => {
     // Capture goes on while positions on disk stand still.
     const sinceWhileFull = storedSince(positionsPath, id);
     const receivedAtFailure = rig.eventsOf(id).length;
-    await waitFor('lines still arriving while the disk is full', () => (rig.eventsOf(id).length >= receivedAtFailure + 100 ? true : undefined), 60_000, 100);
+    await waitFor('lines still arriving while the disk is full', { watch: () => rig.eventsOf(id).length, until: (n) => n >= receivedAtFailure + 100 });
     assert.equal(storedSince(positionsPath, id), sinceWhileFull, 'positions.json did not change while the disk was full');
     assert.equal((await rig.get('/healthz')).status, 200, 'the process itself stays healthy');
 
     rmSync(fillerPath);
-    await waitFor('positions to advance on disk again', async () => {
-      const m = await rig.metrics();
-      const since = storedSince(positionsPath, id) ?? 0;
-      return m.get('log_capturer_component_health{component="checkpoint"}') === 1 && since > (sinceWhileFull ?? 0) ? true : undefined;
-    }, 30_000, 100);
+    await waitFor('positions to advance on disk again', {
+      watch: async () => {
+        const m = await rig.metrics();
+        return { health: m.get('log_capturer_component_health{component="checkpoint"}'), since: storedSince(positionsPath, id) ?? 0, writes: m.get('log_capturer_checkpoint_writes_total{result="ok"}') ?? 0 };
+      },
+      until: (o) => o.health === 1 && o.since > (sinceWhileFull ?? 0),
+    });
     assert.ok(logEntries(rig.capturer().stderr()).some((e) => String(e.msg).includes('written again')), 'the recovery is logged');
 
-    await container.wait();
-    const result = await waitFor('every line', async () => {
-      const r = await compareWithDaemon(docker, id, rig.receiver.events);
-      return r.lost === 0 ? r : undefined;
-    }, 60_000, 250);
+    await waitForExit(container);
+    const result = await waitForContainerLines('every line', docker, id, rig.receiver.events);
     assert.equal(result.expected, 1500);
     assert.equal(result.duplicated, 0);
     assert.equal(result.firstMismatch, undefined);

@@ -2,9 +2,9 @@
 // unfinished text as the last entry of its log; the capturer must ship it as a line of its own.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { waitFor } from '../support/capturer-process.js';
-import { requireDocker } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { requireDocker, waitForExit } from '../support/docker.js';
+import { waitForContainerLines } from '../support/oracle.js';
+import { waitFor } from '../support/wait-for.js';
 import { startFaultRig } from './fault-rig.js';
 
 describe('fault: container killed mid-line', () => {
@@ -14,14 +14,11 @@ describe('fault: container killed mid-line', () => {
     const rig = await startFaultRig(t, docker, 'killed');
     const container = await rig.container({ script: 'echo "first line"; echo "err line" >&2; printf "unfinished"; sleep 60' });
     const id = (await container.inspect()).Id;
-    await waitFor('the complete lines at the receiver', () => (rig.eventsOf(id).length >= 2 ? true : undefined));
+    await waitFor('the complete lines at the receiver', { watch: () => rig.eventsOf(id).length, until: (n) => n >= 2 });
     await container.kill();
-    await container.wait();
+    await waitForExit(container);
 
-    const result = await waitFor('the unfinished line at the receiver', async () => {
-      const r = await compareWithDaemon(docker, id, rig.receiver.events);
-      return r.lost === 0 ? r : undefined;
-    }, 60_000, 250);
+    const result = await waitForContainerLines('the unfinished line at the receiver', docker, id, rig.receiver.events);
     assert.equal(result.expected, 3, 'the daemon oracle itself holds the unfinished text as a line');
     assert.equal(result.duplicated, 0);
     assert.equal(result.firstMismatch, undefined);

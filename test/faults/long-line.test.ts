@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { waitFor } from '../support/capturer-process.js';
-import { daemonLines, requireDocker } from '../support/docker.js';
+import { daemonLines, requireDocker, waitForExit } from '../support/docker.js';
+import { waitFor } from '../support/wait-for.js';
 import { startFaultRig } from './fault-rig.js';
 
 const MAX_LINE_BYTES = 1024 * 1024;
@@ -27,14 +27,30 @@ describe('fault: 5 MiB without a newline', () => {
     const rig = await startFaultRig(t, docker, 'longline', { config: { capture: { max_line_bytes: '1MiB' }, sink: { batch: { max_events: 200, linger: '50ms', max_bytes: '4MiB' } } } });
     const container = await rig.container({ script: `echo before; head -c ${LINE_BYTES} /dev/zero | tr '\\0' x; sleep 1` });
     const id = (await container.inspect()).Id;
-    await container.wait();
+    await waitForExit(container);
 
-    const events = await waitFor('the long line at the receiver', () => {
-      const got = rig.eventsOf(id);
-      return got.some((e) => e.message !== 'before') ? got : undefined;
-    }, 90_000, 250);
-    // Give a wrongly split line time to show more pieces before judging.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Progress while the 5 MiB are read: the bytes read from Docker, then the records received.
+    const bytesRead = async (): Promise<number> => (await rig.metrics()).get('log_capturer_bytes_read_total') ?? 0;
+    const events = await waitFor('the long line at the receiver', {
+      watch: async () => ({ bytes: await bytesRead(), got: rig.eventsOf(id) }),
+      until: (o) => o.got.some((e) => e.message !== 'before'),
+      progress: (o) => [o.bytes, o.got.length],
+      describe: (o) => `${o.bytes} bytes read, ${o.got.length} records received`,
+      intervalMs: 250,
+    }).then((o) => o.got);
+    // Before judging, let a wrongly split line show all its pieces: wait until the capturer has
+    // read the container to its end and holds nothing unacknowledged (not a fixed pause, which a
+    // loaded machine could sleep through before the pieces arrive).
+    interface StatusBody { capture: { containers: Array<{ id: string; state: string }> } }
+    await waitFor('the container read to its end and nothing left to send', {
+      watch: async () => {
+        const status = JSON.parse((await rig.get('/status')).text) as StatusBody;
+        const metrics = await rig.metrics();
+        return { state: status.capture.containers.find((c) => c.id === id)?.state, buffered: metrics.get('log_capturer_buffer_bytes'), bytes: metrics.get('log_capturer_bytes_read_total'), received: rig.eventsOf(id).length };
+      },
+      until: (o) => o.state === 'stopped' && o.buffered === 0,
+      intervalMs: 250,
+    });
     const all = rig.eventsOf(id);
     assert.deepEqual(all.map((e) => (e.message === 'before' ? 'before' : 'long')), ['before', 'long'], 'the 5 MiB line is one record');
     const long = events.find((e) => e.message !== 'before');

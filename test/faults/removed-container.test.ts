@@ -3,9 +3,9 @@
 // leaves /status and its lag series leaves /metrics.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { waitFor } from '../support/capturer-process.js';
-import { requireDocker } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { requireDocker, waitForExit } from '../support/docker.js';
+import { waitForContainerLines } from '../support/oracle.js';
+import { waitFor } from '../support/wait-for.js';
 import { startFaultRig } from './fault-rig.js';
 
 interface StatusBody { capture: { containers: Array<{ id: string; name: string }> } }
@@ -21,26 +21,31 @@ describe('fault: container removed while being read', () => {
     const doomedName = doomedInfo.Name.replace(/^\//, '');
     const otherId = (await other.inspect()).Id;
 
-    await waitFor('the doomed container in /status and its lag series', async () => {
-      const status = JSON.parse((await rig.get('/status')).text) as StatusBody;
-      const inStatus = status.capture.containers.some((c) => c.id === doomedInfo.Id);
-      const lag = [...(await rig.metrics()).keys()].some((k) => k.startsWith('log_capturer_container_lag_seconds{') && k.includes(`"${doomedName}"`));
-      return inStatus && lag && rig.eventsOf(doomedInfo.Id).length > 100 ? true : undefined;
-    }, 60_000, 200);
+    await waitFor('the doomed container in /status and its lag series', {
+      watch: async () => {
+        const status = JSON.parse((await rig.get('/status')).text) as StatusBody;
+        const inStatus = status.capture.containers.some((c) => c.id === doomedInfo.Id);
+        const lag = [...(await rig.metrics()).keys()].some((k) => k.startsWith('log_capturer_container_lag_seconds{') && k.includes(`"${doomedName}"`));
+        return { inStatus, lag, received: rig.eventsOf(doomedInfo.Id).length };
+      },
+      until: (o) => o.inStatus && o.lag && o.received > 100,
+      intervalMs: 200,
+    });
     await doomed.remove({ force: true });
 
-    await waitFor('the removed container to leave /status and /metrics', async () => {
-      const status = JSON.parse((await rig.get('/status')).text) as StatusBody;
-      const inStatus = status.capture.containers.some((c) => c.id === doomedInfo.Id);
-      const lag = [...(await rig.metrics()).keys()].some((k) => k.includes(`"${doomedName}"`));
-      return !inStatus && !lag ? true : undefined;
-    }, 60_000, 250);
+    await waitFor('the removed container to leave /status and /metrics', {
+      watch: async () => {
+        const status = JSON.parse((await rig.get('/status')).text) as StatusBody;
+        const inStatus = status.capture.containers.some((c) => c.id === doomedInfo.Id);
+        const lag = [...(await rig.metrics()).keys()].some((k) => k.includes(`"${doomedName}"`));
+        return { inStatus, lag };
+      },
+      until: (o) => !o.inStatus && !o.lag,
+      intervalMs: 250,
+    });
 
-    await other.wait();
-    const result = await waitFor('every line of the other container', async () => {
-      const r = await compareWithDaemon(docker, otherId, rig.receiver.events);
-      return r.lost === 0 ? r : undefined;
-    }, 60_000, 250);
+    await waitForExit(other);
+    const result = await waitForContainerLines('every line of the other container', docker, otherId, rig.receiver.events);
     assert.equal(result.duplicated, 0);
     assert.equal(result.firstMismatch, undefined);
     assert.equal(result.expected, 1200);

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
-import { freePort, startCapturerProcess, waitFor, writeConfig } from '../support/capturer-process.js';
+import { freePort, startCapturerProcess, waitUntilServing, writeConfig } from '../support/capturer-process.js';
 import type { CapturerProcess } from '../support/capturer-process.js';
-import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName } from '../support/docker.js';
+import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName, waitForExit } from '../support/docker.js';
 import type { PrivateDaemon } from '../support/docker.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { waitForDaemonLines } from '../support/oracle.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
 
 const HOSTS = ['host-a', 'host-b', 'host-c'] as const;
@@ -51,23 +51,27 @@ describe('several hosts', () => {
     // One at a time: three dockerd start-ups at once are slow on a small machine.
     for (const name of HOSTS) daemons.push(await startPrivateDaemon(name));
 
+    const serving: Array<Promise<void>> = [];
     for (const [index, name] of HOSTS.entries()) {
       const daemon = daemons[index] as PrivateDaemon;
       const docker = testDocker(daemon.host);
       const stateDir = mkdtempSync(join(tmpdir(), `lc-state-${name}-`));
       const configDir = mkdtempSync(join(tmpdir(), 'lc-config-'));
       configDirs.push(configDir);
+      const port = await freePort();
       const capturer = startCapturerProcess(['--config', writeConfig({
         docker: { host: daemon.host },
         capture: { host_name: name, rotation_interval: '500ms' },
         filters: { include_labels: [`lct.run=${run}`] },
         sink: { type: 'vector', url: receiver.url, batch: { max_events: 100, linger: '50ms' } },
         checkpoint: { state_dir: stateDir },
-        server: { listen: `127.0.0.1:${await freePort()}` },
+        server: { listen: `127.0.0.1:${port}` },
         log: { level: 'warn' },
       }, configDir)]);
       hosts.push({ name, daemon, docker, capturer, stateDir, containerIds: [] });
+      serving.push(waitUntilServing(capturer, `http://127.0.0.1:${port}`));
     }
+    await Promise.all(serving);
 
     // Two containers per host, both streams, the same script everywhere: only the host tells them apart.
     for (const h of hosts) {
@@ -80,12 +84,9 @@ describe('several hosts', () => {
         h.containerIds.push((await container.inspect()).Id);
       }
     }
-    await Promise.all(containers.map((c) => c.wait()));
+    for (const c of containers) await waitForExit(c);
 
-    const results = await waitFor('every line from every host', async () => {
-      const rs = await Promise.all(hosts.flatMap((h) => h.containerIds.map((id) => compareWithDaemon(h.docker, id, receiver.events))));
-      return rs.every((r) => r.lost === 0) ? rs : undefined;
-    }, 120_000, 500);
+    const results = await waitForDaemonLines('every line from every host', hosts.flatMap((h) => h.containerIds.map((id) => ({ docker: h.docker, id }))), receiver.events);
     t.diagnostic(`${results.length} containers on ${hosts.length} hosts, ${receiver.events.length} records, ${results.reduce((n, r) => n + r.duplicated, 0)} duplicated`);
     for (const r of results) {
       assert.equal(r.expected, 600);

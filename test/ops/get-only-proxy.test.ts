@@ -14,39 +14,15 @@ import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
-import { freePort, startCapturerProcess, waitFor, writeConfig } from '../support/capturer-process.js';
-import { removeQuietly, requireDocker, runContainer, uniqueName } from '../support/docker.js';
+import { capturerExit, freePort, startCapturerProcess, writeConfig } from '../support/capturer-process.js';
+import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import { refusal, startGetOnlyProxy } from '../support/get-only-proxy.js';
-import { compareWithDaemon } from '../support/oracle.js';
+import { waitForDaemonLines } from '../support/oracle.js';
 import type { OracleResult } from '../support/oracle.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
-
-/** How long the receiver may see no new record before the wait gives up (a stall, not a deadline). */
-const STALL_MS = 90_000;
+import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Waits until no line of any container is missing. It gives up only when nothing new has
- * arrived for STALL_MS: a slow, loaded machine keeps it waiting, a stuck capturer fails it.
- */
-async function everyLineArrived(docker: Docker, ids: string[], events: ReadonlyArray<Record<string, unknown>>, stderr: () => string): Promise<OracleResult[]> {
-  let seen = -1;
-  let progressAt = Date.now();
-  for (;;) {
-    const results = await Promise.all(ids.map((id) => compareWithDaemon(docker, id, events)));
-    if (results.every((r) => r.lost === 0)) return results;
-    if (events.length !== seen) {
-      seen = events.length;
-      progressAt = Date.now();
-    } else if (Date.now() - progressAt > STALL_MS) {
-      const lost = results.map((r) => r.lost).join(', ');
-      throw new Error(`no record arrived for ${STALL_MS} ms with lines still missing (lost per container: ${lost}); capturer stderr:\n${stderr().slice(-4000)}`);
-    }
-    await sleep(250);
-  }
-}
 
 interface CaptureRun {
   results: OracleResult[];
@@ -92,12 +68,14 @@ async function captureThrough(t: TestContext, docker: Docker, dockerHost: string
   });
   containers.push(await runContainer(docker, { labels: { 'lct.run': run }, script: script(2) }));
   containers.push(await runContainer(docker, { labels: { 'lct.run': run }, tty: true, script: 'for i in $(seq 1 300); do echo "tty line $i"; done' }));
-  await Promise.all(containers.map((c) => c.wait()));
+  for (const c of containers) await waitForExit(c);
   const ids = await Promise.all(containers.map(async (c) => (await c.inspect()).Id));
 
-  const results = await everyLineArrived(docker, ids, receiver.events, capturer.stderr);
+  const results = await waitForDaemonLines('every line through the filter', ids.map((id) => ({ docker, id })), receiver.events).catch((error: unknown) => {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}; capturer stderr:\n${capturer.stderr().slice(-4000)}`, { cause: error });
+  });
   capturer.kill('SIGTERM');
-  const exit = await capturer.exited;
+  const exit = await capturerExit(capturer);
   assert.equal(exit.code, 0, `the capturer stops cleanly; stderr:\n${capturer.stderr().slice(-4000)}`);
   assert.deepEqual(results.map((r) => r.expected), [800, 800, 800, 300]);
   for (const r of results) {
@@ -139,7 +117,7 @@ void describe('log-capturer through a GET-only Docker API proxy', () => {
     const logStreams = proxy.requests.filter((r) => endpointOf(r.url) === '/containers/{id}/logs').length;
     assert.ok(logStreams > run.containers, `log streams were reopened through the proxy (${logStreams} for ${run.containers} containers)`);
     // The capturer has exited: the proxy closes the daemon side of each of its connections.
-    await waitFor('every upstream request closed after the capturer stopped', () => (proxy.openUpstreams() === 0 ? true : undefined));
+    await waitFor('every upstream request closed after the capturer stopped', { watch: () => proxy.openUpstreams(), until: (open) => open === 0 });
   });
 
   void it('deploy/docker-api-proxy/haproxy.cfg run by haproxy: every line once, only allowed GETs logged, a POST gets 403', async (t) => {
@@ -160,16 +138,21 @@ void describe('log-capturer through a GET-only Docker API proxy', () => {
       await exited;
       rmSync(dir, { recursive: true, force: true });
     });
-    await waitFor('haproxy listening on the filtered socket', () => (existsSync(filtered) ? true : undefined));
+    await waitFor('haproxy listening on the filtered socket', {
+      watch: () => ({ listening: existsSync(filtered), output: output.reduce((n, b) => n + b.length, 0) }),
+      until: (o) => o.listening,
+      failIf: () => (haproxy.exitCode !== null ? `haproxy exited: ${Buffer.concat(output).toString('utf8').slice(-2000)}` : undefined),
+    });
 
     await captureThrough(t, docker, `unix://${filtered}`);
     // haproxy logs a request when it ends. The capturer has stopped, so its events stream (idle
     // by now) must end too: haproxy has to notice a client that closed a silent response, or
     // every rotation of a quiet container's stream would leave a daemon connection behind.
     const log = (): HaproxyRequest[] => parseHaproxyLog(Buffer.concat(output).toString('utf8'));
-    const capturerRequests = await waitFor('haproxy to close the idle events stream the capturer left', () => {
-      const seen = log();
-      return seen.some((r) => endpointOf(r.url) === '/events') ? seen : undefined;
+    const capturerRequests = await waitFor('haproxy to close the idle events stream the capturer left', {
+      watch: log,
+      until: (seen) => seen.some((r) => endpointOf(r.url) === '/events'),
+      progress: (seen) => seen.length,
     });
     t.diagnostic(`haproxy logged ${capturerRequests.length} requests: ${JSON.stringify(countBy(capturerRequests.map((r) => `${endpointOf(r.url)} ${r.status}`)))}`);
     for (const r of capturerRequests) {

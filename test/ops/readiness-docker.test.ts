@@ -8,8 +8,9 @@ import type Docker from 'dockerode';
 import { startHttpServer } from '../../src/server/http-server.js';
 import type { RunningHttpServer } from '../../src/server/http-server.js';
 import { silentLogger } from '../../src/utils/logger.js';
-import { RUN_LABEL, captureConfig, startEngine, waitFor } from '../capture/capture-harness.js';
+import { RUN_LABEL, captureConfig, startEngine } from '../capture/capture-harness.js';
 import { removeQuietly, requireDocker, runContainer, startPrivateDaemon, testDocker, uniqueName } from '../support/docker.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** The value of one sample in Prometheus text, or undefined when the series is absent. */
 function sample(text: string, name: string, labels = ''): number | undefined {
@@ -18,14 +19,17 @@ function sample(text: string, name: string, labels = ''): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-async function readyz(url: string): Promise<{ status: number; failing: string[] }> {
+async function readyz(url: string): Promise<{ status: number; failing: string[]; checks: unknown }> {
   const response = await fetch(`${url}/readyz`);
-  const body = (await response.json()) as { failing?: string[] };
-  return { status: response.status, failing: body.failing ?? [] };
+  const body = (await response.json()) as { failing?: string[]; checks?: unknown };
+  return { status: response.status, failing: body.failing ?? [], checks: body.checks };
 }
 
+/** A /readyz reply without its "last answered 12s ago" clocks: what changes when readiness moves. */
+const readinessState = (reply: unknown): string => JSON.stringify(reply).replace(/\d+s ago/g, 'Ns ago');
+
 void describe('operations surface on a live capture (private daemon)', () => {
-  void it('scrapes plausible capture metrics and follows the daemon going away and coming back', { timeout: 300_000 }, async (t) => {
+  void it('scrapes plausible capture metrics and follows the daemon going away and coming back', async (t) => {
     if (!(await requireDocker(t))) return;
     const daemon = await startPrivateDaemon('ops-ready');
     const docker = testDocker(daemon.host);
@@ -37,7 +41,7 @@ void describe('operations surface on a live capture (private daemon)', () => {
       under = await startEngine(captureConfig(runId, { rotationIntervalMs: 300 }, daemon.host));
       const { engine, metrics } = under;
       server = await startHttpServer({
-        config: { enabled: true, host: '127.0.0.1', port: 0 },
+        config: { enabled: true, host: '127.0.0.1', port: 0, maxConnections: 128 },
         registry: metrics,
         logger: silentLogger(),
         readinessWindowMs: 1_000,
@@ -65,10 +69,12 @@ void describe('operations surface on a live capture (private daemon)', () => {
         text = await (await fetch(`${url}/metrics`)).text();
         return text;
       };
-      await waitFor('both containers captured and streams rotated a few times', async () => {
-        await scrape();
-        return (sample(text, 'log_capturer_container_stream_rotations_total') ?? 0) >= 4
-          && engine.status().containers.filter((c) => c.lines > 0).length === 2;
+      await waitFor('both containers captured and streams rotated a few times', {
+        watch: async () => {
+          await scrape();
+          return { rotations: sample(text, 'log_capturer_container_stream_rotations_total') ?? 0, lines: engine.status().containers.map((c) => c.lines) };
+        },
+        until: (o) => o.rotations >= 4 && o.lines.filter((n) => n > 0).length === 2,
       });
       assert.ok((sample(text, 'log_capturer_lines_read_total', 'stream="stdout"') ?? 0) > 0);
       assert.ok((sample(text, 'log_capturer_lines_read_total', 'stream="stderr"') ?? 0) > 0);
@@ -78,10 +84,15 @@ void describe('operations surface on a live capture (private daemon)', () => {
       assert.equal(sample(text, 'log_capturer_component_health', 'component="server"'), 1);
       assert.equal(sample(text, 'log_capturer_streams_paused'), 0);
       // Streams close and reopen on rotation, so compare a scrape with the status taken with it.
-      await waitFor('streams_active equals the streams open in /status', async () => {
-        await scrape();
-        const open = engine.status().containers.filter((c) => c.state === 'streaming').length;
-        return sample(text, 'log_capturer_container_streams_active') === open && open === 2;
+      // A sampling wait: each scrape is a new chance while the streams rotate (every 300 ms).
+      await waitFor('streams_active equals the streams open in /status', {
+        watch: async () => {
+          await scrape();
+          const open = engine.status().containers.filter((c) => c.state === 'streaming').length;
+          return { active: sample(text, 'log_capturer_container_streams_active'), open, rotations: sample(text, 'log_capturer_container_stream_rotations_total') };
+        },
+        until: (o) => o.active === o.open && o.open === 2,
+        progress: (o) => o.rotations,
       });
       const statusBody = (await (await fetch(`${url}/status`)).json()) as { version: string; containers: { state: string; rotations: number }[] };
       assert.equal(statusBody.containers.length, 2);
@@ -90,17 +101,23 @@ void describe('operations surface on a live capture (private daemon)', () => {
       assert.equal((await readyz(url)).status, 200);
 
       await daemon.halt();
-      await waitFor('/readyz 503 naming docker while the daemon is stopped', async () => {
-        const reply = await readyz(url);
-        return reply.status === 503 && reply.failing.includes('docker') && !reply.failing.includes('sink');
+      // Progress: the reply itself, whose "last answered Ns ago" counts towards the 1 s window.
+      await waitFor('/readyz 503 naming docker while the daemon is stopped', {
+        watch: () => readyz(url),
+        until: (reply) => reply.status === 503 && reply.failing.includes('docker') && !reply.failing.includes('sink'),
       });
-      await waitFor('component_health{docker} 0 without /readyz being asked', async () => {
-        await scrape();
-        return sample(text, 'log_capturer_component_health', 'component="docker"') === 0;
+      await waitFor('component_health{docker} 0 without /readyz being asked', {
+        watch: async () => {
+          await scrape();
+          return { health: sample(text, 'log_capturer_component_health', 'component="docker"'), docker: engine.dockerHealth() };
+        },
+        until: (o) => o.health === 0,
       });
 
       await daemon.resume();
-      await waitFor('/readyz 200 once the daemon is back', async () => (await readyz(url)).status === 200, 120_000);
+      // Progress: the readiness verdict and error (not its clocks); the engine retries within 2 s,
+      // the events watcher within 10 s.
+      await waitFor('/readyz 200 once the daemon is back', { watch: () => readyz(url), until: (reply) => reply.status === 200, progress: readinessState });
       await scrape();
       assert.equal(sample(text, 'log_capturer_component_health', 'component="docker"'), 1);
     } finally {

@@ -17,6 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import type { CapturedLine } from '../../src/capture/captured-line.js';
 import { envVariables } from '../../src/config/env-overrides.js';
 import { RecordEncoder } from '../../src/ship/record-encoder.js';
+import { SAFETY_CAP_MS } from '../support/wait-for.js';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url);
@@ -106,7 +107,7 @@ const urlPort = (url: URL): number => Number(url.port || (url.protocol === 'http
 
 async function requireDockerCompose(t: TestContext): Promise<boolean> {
   try {
-    await run('docker-compose', ['version'], { timeout: 60_000 });
+    await run('docker-compose', ['version'], { timeout: SAFETY_CAP_MS });
     return true;
   } catch {
     const why = 'docker-compose is not installed (Debian package: docker-compose)';
@@ -129,7 +130,7 @@ function withoutEnv(...names: string[]): NodeJS.ProcessEnv {
 async function dockerWithStackConfig(t: TestContext): Promise<string | undefined> {
   for (const candidate of ['docker', '/usr/local/bin/docker']) {
     try {
-      const { stdout } = await run(candidate, ['stack', 'config', '--help'], { timeout: 60_000 });
+      const { stdout } = await run(candidate, ['stack', 'config', '--help'], { timeout: SAFETY_CAP_MS });
       if (/--compose-file/.test(stdout)) return candidate;
     } catch {
       // not this one
@@ -425,13 +426,13 @@ void describe('stack files', () => {
 
   void it('docker-compose.yml passes `docker-compose config`', async (t) => {
     if (!(await requireDockerCompose(t))) return;
-    const { stdout } = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root.pathname, timeout: 120_000, env: withoutEnv('DOCKER_SOCKET') });
+    const { stdout } = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root.pathname, timeout: SAFETY_CAP_MS, env: withoutEnv('DOCKER_SOCKET') });
     const rendered = parseYaml(stdout) as Table;
     assert.deepEqual(Object.keys(table(rendered.services, 'services')).sort(), ['demo', 'docker-api-proxy', 'log-capturer', 'vector']);
     const proxyVolumes = JSON.stringify(table(table(rendered.services, 'services')['docker-api-proxy'], 'proxy').volumes);
     assert.match(proxyVolumes, /\/var\/run\/docker\.sock:\/var\/run\/docker\.sock:ro/, 'the usual socket by default');
     // A socket elsewhere (rootless Docker, Docker Desktop) is one variable away.
-    const elsewhere = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root.pathname, timeout: 120_000, env: { ...withoutEnv('DOCKER_SOCKET'), DOCKER_SOCKET: '/run/user/1000/docker.sock' } });
+    const elsewhere = await run('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root.pathname, timeout: SAFETY_CAP_MS, env: { ...withoutEnv('DOCKER_SOCKET'), DOCKER_SOCKET: '/run/user/1000/docker.sock' } });
     assert.match(JSON.stringify(table(table((parseYaml(elsewhere.stdout) as Table).services, 'services')['docker-api-proxy'], 'proxy').volumes), /\/run\/user\/1000\/docker\.sock:\/var\/run\/docker\.sock:ro/);
   });
 
@@ -439,9 +440,9 @@ void describe('stack files', () => {
     const docker = await dockerWithStackConfig(t);
     if (!docker) return;
     const env = { ...withoutEnv('DOCKER_SOCKET', 'LOG_CAPTURER_IMAGE'), LOG_CAPTURER_IMAGE: 'registry.example.com/log-capturer:0.1.0' };
-    const { stdout } = await run(docker, ['stack', 'config', '-c', 'deploy/swarm-stack.yml'], { cwd: root.pathname, timeout: 120_000, env });
+    const { stdout } = await run(docker, ['stack', 'config', '-c', 'deploy/swarm-stack.yml'], { cwd: root.pathname, timeout: SAFETY_CAP_MS, env });
     checkSwarmStack(parseYaml(stdout) as Table);
-    await assert.rejects(run(docker, ['stack', 'config', '-c', 'deploy/swarm-stack.yml'], { cwd: root.pathname, timeout: 120_000, env: withoutEnv('LOG_CAPTURER_IMAGE') }), (error: Error & { stderr?: string }) => {
+    await assert.rejects(run(docker, ['stack', 'config', '-c', 'deploy/swarm-stack.yml'], { cwd: root.pathname, timeout: SAFETY_CAP_MS, env: withoutEnv('LOG_CAPTURER_IMAGE') }), (error: Error & { stderr?: string }) => {
       assert.match(String(error.stderr), /required variable LOG_CAPTURER_IMAGE is missing a value: set LOG_CAPTURER_IMAGE to the image you pushed/);
       return true;
     });

@@ -67,7 +67,7 @@ async function runScenarios(t: TestContext, podman: Docker, host: string, scenar
       containers.push({ scenario, container });
     }
     for (const { container } of containers) assert.equal(await waitForExit(container), 0);
-    await waitUntilDrained(under.engine, containers.map(({ container }) => container.id), 180_000);
+    await waitUntilDrained(under.engine, containers.map(({ container }) => container.id));
     const result = new Map<string, { lines: number; rotations: number }>();
     const status = new Map(under.engine.status().containers.map((c) => [c.id, c]));
     for (const { scenario, container } of containers) {

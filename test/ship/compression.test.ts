@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
-import { capturedLine, container, perContainer, startShipper, testConfig, waitFor } from './ship-fixtures.js';
+import { waitFor } from '../support/wait-for.js';
+import { capturedLine, container, perContainer, startShipper, testConfig } from './ship-fixtures.js';
 
 void describe('compressed bodies', () => {
   for (const kind of ['vector', 'fluentbit'] as const) {
@@ -14,7 +15,7 @@ void describe('compressed bodies', () => {
         const c = container(`squeezed-${compression}`);
         try {
           for (let n = 0; n < 200; n += 1) shipper.pipeline.accept(capturedLine(c, n, 100));
-          await waitFor('all delivered', () => receiver.events.length === 200);
+          await waitFor('all delivered', { watch: () => receiver.events.length, until: (n) => n === 200 });
           assert.deepEqual(perContainer(receiver.events).get(c.name), Array.from({ length: 200 }, (_, i) => i));
           assert.ok(receiver.requests.length >= 4);
           assert.ok(receiver.requests.every((r) => r.encoding === compression));

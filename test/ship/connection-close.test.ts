@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
-import { capturedLine, container, metricValue, perContainer, startShipper, testConfig, waitFor } from './ship-fixtures.js';
+import { waitFor } from '../support/wait-for.js';
+import { capturedLine, container, metricValue, perContainer, startShipper, testConfig } from './ship-fixtures.js';
 
 void describe('Connection: close', () => {
   void it('reconnects cleanly when the receiver closes aged connections', async () => {
@@ -13,7 +14,7 @@ void describe('Connection: close', () => {
     try {
       for (let round = 0; round < 20; round += 1) {
         for (let n = round * 10; n < round * 10 + 10; n += 1) for (const c of containers) shipper.pipeline.accept(capturedLine(c, n));
-        await waitFor(`round ${round} delivered`, () => receiver.events.length === (round + 1) * 20);
+        await waitFor(`round ${round} delivered`, { watch: () => receiver.events.length, until: (n) => n === (round + 1) * 20 });
       }
       const received = perContainer(receiver.events);
       for (const c of containers) assert.deepEqual(received.get(c.name), Array.from({ length: 200 }, (_, i) => i));

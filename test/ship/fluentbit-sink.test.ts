@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
-import { capturedLine, container, metricValue, perContainer, startShipper, testConfig, waitFor } from './ship-fixtures.js';
+import { waitFor } from '../support/wait-for.js';
+import { capturedLine, container, metricValue, perContainer, startShipper, testConfig } from './ship-fixtures.js';
 
 void describe('fluentbit sink', () => {
   void it('delivers everything in order per container, as application/json, tagged from the path', async () => {
@@ -12,7 +13,7 @@ void describe('fluentbit sink', () => {
     const containers = [container('fb-one'), container('fb-two'), container('fb-three')];
     try {
       for (let n = 0; n < 300; n += 1) for (const c of containers) shipper.pipeline.accept(capturedLine(c, n));
-      await waitFor('all delivered', () => receiver.events.length === 900);
+      await waitFor('all delivered', { watch: () => receiver.events.length, until: (n) => n === 900 });
       const received = perContainer(receiver.events);
       for (const c of containers) assert.deepEqual(received.get(c.name), Array.from({ length: 300 }, (_, i) => i), c.name);
       assert.ok(receiver.requests.every((r) => r.status === 201 && r.contentType === 'application/json' && r.tag === 'docker.logs'));

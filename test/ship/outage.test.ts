@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
-import { capturedLine, container, metricValue, perContainer, startShipper, testConfig, waitFor } from './ship-fixtures.js';
+import { waitFor } from '../support/wait-for.js';
+import { capturedLine, container, metricValue, perContainer, startShipper, testConfig } from './ship-fixtures.js';
 
 
 void describe('receiver outage', () => {
@@ -20,22 +21,23 @@ void describe('receiver outage', () => {
       }
     }, 5);
     try {
-      await waitFor('some records delivered', () => receiver.events.length > 100);
+      await waitFor('some records delivered', { watch: () => receiver.events.length, until: (n) => n > 100 });
       receiver.failWith(503);
       const before503 = receiver.requests.length;
-      await waitFor('several 503 answers', () => receiver.requests.filter((r, i) => i >= before503 && r.status === 503).length >= 5);
+      await waitFor('several 503 answers', { watch: () => receiver.requests.filter((r, i) => i >= before503 && r.status === 503).length, until: (n) => n >= 5 });
       await receiver.refuseConnections();
       const retriesAtRefusal = await metricValue(shipper.metrics, 'log_capturer_retries_total');
-      await waitFor('retries against the closed port', () => shipper.pipeline.status().sink.lastError?.includes('ECONNREFUSED') === true);
+      // Retries back off to at most 200 ms here, so the sink's error moves from the 503 to the refusal quickly.
+      await waitFor('retries against the closed port', { watch: () => shipper.pipeline.status().sink.lastError, until: (error) => error?.includes('ECONNREFUSED') === true });
       assert.equal(shipper.pipeline.status().sink.state, 'retrying');
       const producedDuringOutage = produced;
       await receiver.acceptConnections();
       receiver.failWith(null);
-      await waitFor('logging goes on after the outage', () => produced > producedDuringOutage + 100);
+      await waitFor('logging goes on after the outage', { watch: () => produced, until: (n) => n > producedDuringOutage + 100 });
       clearInterval(producing);
       const PER_CONTAINER = produced;
-      await waitFor('every record delivered', () => receiver.events.length >= PER_CONTAINER * containers.length, 60_000);
-      await waitFor('buffer empty', () => shipper.pipeline.status().buffer.events === 0);
+      await waitFor('every record delivered', { watch: () => receiver.events.length, until: (n) => n >= PER_CONTAINER * containers.length });
+      await waitFor('buffer empty', { watch: () => shipper.pipeline.status().buffer.events, until: (n) => n === 0 });
 
       assert.ok((await metricValue(shipper.metrics, 'log_capturer_retries_total')) > retriesAtRefusal);
       assert.equal(receiver.events.length, PER_CONTAINER * containers.length, 'none twice');

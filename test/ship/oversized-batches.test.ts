@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
-import { capturedLine, container, metricValue, perContainer, startShipper, testConfig, waitFor } from './ship-fixtures.js';
+import { waitFor } from '../support/wait-for.js';
+import { capturedLine, container, metricValue, perContainer, startShipper, testConfig } from './ship-fixtures.js';
 
 void describe('413 from the receiver', () => {
   void it('splits batches in halves, dead-letters a lone oversized record, keeps order', async () => {
@@ -18,7 +19,7 @@ void describe('413 from the receiver', () => {
     const c = container('big-batches');
     try {
       for (let n = 0; n < 120; n += 1) shipper.pipeline.accept(capturedLine(c, n, n === 60 ? 6000 : 100));
-      await waitFor('everything handled', () => shipper.pipeline.status().buffer.events === 0);
+      await waitFor('everything handled', { watch: () => ({ events: shipper.pipeline.status().buffer.events, requests: receiver.requests.length }), until: (o) => o.events === 0 });
       const expected = Array.from({ length: 120 }, (_, i) => i).filter((i) => i !== 60);
       assert.deepEqual(perContainer(receiver.events).get('big-batches'), expected);
       assert.ok(receiver.requests.some((r) => r.status === 413), 'the receiver said 413');

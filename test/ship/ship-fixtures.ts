@@ -1,5 +1,5 @@
 // Shared pieces of the ship tests: a resolved config, synthetic captured lines, a flow that
-// records pause/resume, and a condition poller.
+// records pause/resume. (Waits: test/support/wait-for.ts.)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,8 +36,8 @@ export function testConfig(stateDir: string, overrides: { sink?: DeepPartial<Cap
       headers: { ...(sink.headers as Record<string, string> | undefined) },
     },
     buffer: { maxBytes: 8 * 1024 * 1024, resumeBytes: 4 * 1024 * 1024, ...overrides.buffer },
-    checkpoint: { stateDir, flushIntervalMs: 1000 },
-    server: { enabled: false, host: '127.0.0.1', port: 0 },
+    checkpoint: { stateDir, flushIntervalMs: 1000, deadLetterMaxBytes: 64 * 1024 * 1024 },
+    server: { enabled: false, host: '127.0.0.1', port: 0, maxConnections: 128 },
     shutdown: { gracePeriodMs: 5000 },
     log: { level: 'silent' },
   };
@@ -109,14 +109,6 @@ export class RecordingFlow {
   /** Resolves once capture may read again. */
   whenResumed(): Promise<void> {
     return this.paused ? new Promise((resolve) => this.waiters.push(resolve)) : Promise.resolve();
-  }
-}
-
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

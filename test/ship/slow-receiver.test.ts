@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
-import { capturedLine, container, perContainer, startShipper, testConfig, waitFor } from './ship-fixtures.js';
+import { waitFor } from '../support/wait-for.js';
+import { capturedLine, container, perContainer, startShipper, testConfig } from './ship-fixtures.js';
 
 const MAX_BYTES = 64 * 1024;
 const LINES = 1500;
@@ -29,14 +30,14 @@ void describe('slow receiver', () => {
         largestBuffer = Math.max(largestBuffer, after);
         if (n % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
-      await waitFor('every record delivered', () => receiver.events.length >= LINES, 120_000);
+      await waitFor('every record delivered', { watch: () => receiver.events.length, until: (n) => n >= LINES });
       assert.ok(shipper.flow.pauses > 0, 'capture was paused');
       assert.equal(shipper.flow.pauses, shipper.flow.resumes, 'and resumed each time');
       assert.ok(largestBuffer <= MAX_BYTES + largestRecord, `buffer peaked at ${largestBuffer} bytes, bound ${MAX_BYTES} + ${largestRecord}`);
       assert.ok(largestBuffer > MAX_BYTES / 2, 'the buffer was actually used');
       const received = perContainer(receiver.events);
       for (const c of containers) assert.deepEqual(received.get(c.name), Array.from({ length: LINES / 4 }, (_, i) => i), c.name);
-      await waitFor('buffer empty', () => shipper.pipeline.status().buffer.bytes === 0);
+      await waitFor('buffer empty', { watch: () => shipper.pipeline.status().buffer.bytes, until: (bytes) => bytes === 0 });
       assert.equal(shipper.pipeline.status().buffer.paused, false);
     } finally {
       await shipper.close();

@@ -2,11 +2,13 @@
 // it signals (SIGTERM, SIGKILL) and restart it over the same state directory.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor, waitForSettled } from './wait-for.js';
+import type { WaitSpec } from './wait-for.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'src/cli/main.ts');
@@ -47,46 +49,99 @@ export interface CapturerProcess {
   /** Resolves with the exit code (or 128 + signal number style: null code => -1). */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal: NodeJS.Signals): void;
+  /** What the process is visibly doing: CPU time used and output written (progress while it starts or stops). */
+  signsOfLife(): { cpuTicks: number; stdoutBytes: number; stderrBytes: number };
+  /** Why a wait on it is pointless (it exited, with its stderr), or undefined while it runs. */
+  exitedWith(): string | undefined;
 }
 
-export function startCapturerProcess(args: string[], env: NodeJS.ProcessEnv = {}): CapturerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+/** CPU time (user + system, in clock ticks) a process has used, from /proc; 0 once it is gone. */
+export function cpuTicks(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+export interface CapturerProcessOptions {
+  /** The process's file-descriptor limit (ulimit -n), set with util-linux prlimit, which then execs node (same pid). */
+  fileLimit?: number;
+}
+
+export function startCapturerProcess(args: string[], env: NodeJS.ProcessEnv = {}, options: CapturerProcessOptions = {}): CapturerProcess {
+  const command = [process.execPath, '--import', 'tsx', CLI, ...args];
+  if (options.fileLimit !== undefined) command.unshift('prlimit', `--nofile=${options.fileLimit}:${options.fileLimit}`);
+  const child = spawn(command[0] as string, command.slice(1), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+  let outBytes = 0;
+  let errBytes = 0;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out.push(chunk);
+    outBytes += chunk.length;
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err.push(chunk);
+    errBytes += chunk.length;
+  });
+  const stderr = (): string => Buffer.concat(err).toString('utf8');
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   return {
     child,
     stdout: () => Buffer.concat(out).toString('utf8'),
-    stderr: () => Buffer.concat(err).toString('utf8'),
+    stderr,
     exited,
     kill: (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
+    signsOfLife: () => ({ cpuTicks: cpuTicks(child.pid), stdoutBytes: outBytes, stderrBytes: errBytes }),
+    exitedWith: () => (child.exitCode === null && child.signalCode === null
+      ? undefined
+      : `the capturer exited (code ${child.exitCode}, signal ${child.signalCode}); its stderr ends:\n${stderr().slice(-2000)}`),
   };
 }
 
-/** Polls until check() returns a value (not undefined), or fails after timeoutMs with what it last saw. */
-export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
+/**
+ * Waits until the capturer's server answers /healthz with 200. While it starts (tsx compiles,
+ * the config loads, the server binds) nothing is observable but its own work, so its CPU time
+ * and output count as progress: the wait fails when the process stopped working (or exited),
+ * however long a loaded machine makes the start-up take.
+ */
+export async function waitUntilServing(capturer: CapturerProcess, baseUrl: string): Promise<void> {
+  await waitFor('the capturer to answer /healthz', {
+    // A refused connection is the normal answer while it starts: an observation, not an error
+    // (an error observation would hide the CPU time that shows the start-up going on).
+    watch: async () => ({
+      status: await fetch(`${baseUrl}/healthz`).then((r) => r.status, (e: unknown) => (e instanceof Error ? `${e.message}${e.cause instanceof Error ? `: ${e.cause.message}` : ''}` : String(e))),
+      life: capturer.signsOfLife(),
+    }),
+    until: (o) => o.status === 200,
+    failIf: () => capturer.exitedWith(),
+    intervalMs: 200,
+  });
+}
+
+/**
+ * Waits for the capturer to exit (after a signal). It is shutting down: flushing to a receiver,
+ * writing positions. Progress is its CPU time and output, plus whatever the caller watches
+ * (`progress`, e.g. the records a receiver got); the capturer's own grace period bounds a
+ * healthy shutdown, so this only ends a hung one.
+ */
+export async function capturerExit(capturer: CapturerProcess, what = 'the capturer to exit', options: Pick<WaitSpec<unknown>, 'stallMs'> & { progress?: () => unknown } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return waitForSettled(what, capturer.exited, {
+    ...options,
+    progress: async () => ({ life: capturer.signsOfLife(), also: await options.progress?.() }),
+    intervalMs: 100,
+  });
 }

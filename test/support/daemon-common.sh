@@ -26,16 +26,47 @@ busybox_rootfs_tar() {
   rm -rf "$root"
 }
 
-# stop_by_pidfile PIDFILE: TERM the process, KILL it after 30 s, remove the pidfile.
+# Waits on progress, not on a deadline (the machines are loaded; see test/support/wait-for.ts):
+# a daemon that is starting or stopping uses CPU and writes its log. It is given up on only when
+# neither moved for STALL seconds, or after CAP seconds in all (a truly hung run).
+STALL=${LOG_CAPTURER_DAEMON_STALL_SECONDS:-60}
+CAP=${LOG_CAPTURER_DAEMON_CAP_SECONDS:-600}
+
+# cpu_ticks PID: user + system clock ticks the process used, or "gone".
+cpu_ticks() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo gone; return; }
+  stat=${stat##*) }
+  # shellcheck disable=SC2086
+  set -- $stat
+  echo $((${12} + ${13}))
+}
+
+# wait_progress PID LOGFILE WHAT CONDITION...: runs CONDITION every 0.2 s until it succeeds (0),
+# the process stops making progress, CPU time and log alike, for STALL s (1) or CAP s pass (2).
+wait_progress() {
+  local pid=$1 logfile=$2 what=$3; shift 3
+  local started=$SECONDS since=$SECONDS last="" now
+  while :; do
+    if "$@"; then return 0; fi
+    now="$(cpu_ticks "$pid") $(wc -c <"$logfile" 2>/dev/null || echo 0)"
+    if [ "$now" != "$last" ]; then last=$now; since=$SECONDS; fi
+    if (( SECONDS - since >= STALL )); then log "$what: no progress (CPU time, $logfile) for ${STALL}s"; return 1; fi
+    if (( SECONDS - started >= CAP )); then log "$what: still not done after ${CAP}s"; return 2; fi
+    sleep 0.2
+  done
+}
+
+# stop_by_pidfile PIDFILE [LOGFILE]: TERM the process and give it the time it needs while it makes
+# progress; KILL it once it stops making any. Removes the pidfile.
 stop_by_pidfile() {
-  local pidfile=$1
+  local pidfile=$1 logfile=${2:-/dev/null}
   [ -f "$pidfile" ] || return 0
   local pid; pid=$(cat "$pidfile")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
-    local i
-    for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    gone() { ! kill -0 "$pid" 2>/dev/null; }
+    wait_progress "$pid" "$logfile" "stopping $pid" gone || kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
 }

@@ -52,24 +52,27 @@ import_image() {
 }
 
 start_dockerd() {
-  mkdir -p "$dir/data" "$dir/exec"
+  mkdir -p "$dir/data" "$dir/exec" "$dir/tmp"
   # setsid: the daemon must not die with the shell that started it, and must not hold its stdio.
-  setsid dockerd \
+  # TMPDIR: what dockerd and containerd write there (containerd dumps its stacks there when it
+  # is slow to stop) stays in DIR and goes with it.
+  TMPDIR="$dir/tmp" setsid dockerd \
     --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$pidfile" \
     -H "unix://$sock" \
     --bridge=none --iptables=false --ip-forward=false --ip-masq=false --ip6tables=false \
     --log-driver json-file --log-level warn \
     </dev/null >>"$dir/dockerd.log" 2>&1 &
-  local i
-  for i in $(seq 1 150); do
-    if ping_host "unix://$sock"; then return 0; fi
-    sleep 0.2
-  done
-  log "dockerd did not answer /_ping within 30 s; its log:"; tail -20 "$dir/dockerd.log" >&2; exit 1
+  # setsid forks only when called as a process-group leader, which a background job of this
+  # non-interactive shell is not: $! is dockerd itself.
+  local pid=$!
+  answers_or_died() { ping_host "unix://$sock" || ! kill -0 "$pid" 2>/dev/null; }
+  if wait_progress "$pid" "$dir/dockerd.log" "starting dockerd" answers_or_died && ping_host "unix://$sock"; then return 0; fi
+  kill -0 "$pid" 2>/dev/null || log "dockerd exited before it answered /_ping"
+  log "dockerd does not answer /_ping on unix://$sock; its log:"; tail -20 "$dir/dockerd.log" >&2; exit 1
 }
 
 stop_dockerd() {
-  stop_by_pidfile "$pidfile"
+  stop_by_pidfile "$pidfile" "$dir/dockerd.log"
 }
 
 case "$cmd" in

@@ -2,12 +2,13 @@
 // The tests may create and remove containers; the capturer itself never does.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { waitForSettled } from './wait-for.js';
 
 const run = promisify(execFile);
 
@@ -35,14 +36,20 @@ export async function dockerAnswers(docker: Docker): Promise<boolean> {
   }
 }
 
+/** The command that starts the private daemon and points DOCKER_HOST at it (README, skip messages, run-tests). */
+export const START_DAEMON_COMMAND = 'eval "$(bash test/support/docker-daemon.sh start)"';
+/** Every skip for want of a daemon starts with this, so scripts/run-tests.mjs can count them. */
+export const NO_DAEMON_SKIP = 'no Docker daemon answers';
+
 /**
  * The daemon for a test. When none answers: under CI=true the test FAILS (a skipped integration
- * test would hide a broken CI); on a developer's machine it is skipped with the reason.
+ * test would hide a broken CI); on a developer's machine it is skipped with the reason, and
+ * scripts/run-tests.mjs counts those skips and repeats the command at the end of the run.
  */
 export async function requireDocker(t: TestContext): Promise<Docker | undefined> {
   const docker = testDocker();
   if (await dockerAnswers(docker)) return docker;
-  const why = `no Docker daemon answers at ${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'} (start one: test/support/docker-daemon.sh start)`;
+  const why = `${NO_DAEMON_SKIP} at ${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'} (start one: ${START_DAEMON_COMMAND})`;
   if (process.env.CI === 'true') throw new Error(why);
   t.skip(why);
   return undefined;
@@ -82,8 +89,26 @@ export async function runContainer(docker: Docker, options: RunOptions): Promise
   return container;
 }
 
+/**
+ * Waits for a test container to end and returns its exit code. Progress is its log growing (the
+ * json-file log on the daemon's disk; tests run as root beside the daemon) or its state changing:
+ * a script that writes nothing and never ends is hung. Scripts here write at least every few
+ * seconds (the longest silent step is a `sleep 3`), far inside the stall window.
+ */
 export async function waitForExit(container: Docker.Container): Promise<number> {
-  const result = (await container.wait()) as { StatusCode: number };
+  const result = await waitForSettled(`container ${container.id.slice(0, 12)} to exit`, container.wait() as Promise<{ StatusCode: number }>, {
+    progress: async () => {
+      const info = await container.inspect();
+      let logBytes: number | undefined;
+      try {
+        logBytes = info.LogPath ? statSync(info.LogPath).size : undefined;
+      } catch {
+        logBytes = undefined; // a remote daemon, or no log file (--log-driver none)
+      }
+      return { state: info.State.Status, logBytes };
+    },
+    intervalMs: 250,
+  });
   return result.StatusCode;
 }
 

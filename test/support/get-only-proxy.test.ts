@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from './capturer-process.js';
+import { waitFor } from './wait-for.js';
 import { refusal, startGetOnlyProxy } from './get-only-proxy.js';
 import type { GetOnlyProxy } from './get-only-proxy.js';
 
@@ -182,16 +182,16 @@ void describe('GET-only proxy in front of a fake daemon', () => {
     assert.ok(proxy.openUpstreams() >= 1, "the follow stream is open upstream");
     const abandonedBefore = daemon.abandoned();
     response.destroy();
-    await waitFor('the proxy to close the daemon side', () => (proxy.openUpstreams() === 0 && daemon.abandoned() > abandonedBefore ? true : undefined));
+    await waitFor('the proxy to close the daemon side', { watch: () => ({ open: proxy.openUpstreams(), abandoned: daemon.abandoned() }), until: (o) => o.open === 0 && o.abandoned > abandonedBefore });
   });
 
   void it('passes a finished stream through to its end', async () => {
     const pending = send(proxy, 'GET', `/v1.47/containers/${ID}/logs?follow=0`);
-    await waitFor('the daemon to hold the stream', () => (daemon.received.at(-1)?.includes('follow=0') ? true : undefined));
+    await waitFor('the daemon to hold the stream', { watch: () => daemon.received.at(-1), until: (last) => last?.includes('follow=0') === true });
     daemon.finishStream();
     const done = await pending;
     assert.equal(done.status, 200);
     assert.equal(done.body, 'first chunk\nlast chunk\n');
-    await waitFor('no upstream left open', () => (proxy.openUpstreams() === 0 ? true : undefined));
+    await waitFor('no upstream left open', { watch: () => proxy.openUpstreams(), until: (open) => open === 0 });
   });
 });

@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { daemonLines } from './docker.js';
 import type { ReferenceLine } from './docker.js';
 import { podmanLines } from './podman.js';
+import { waitFor } from './wait-for.js';
 
 export interface ReceivedRecord {
   container_id?: unknown;
@@ -29,16 +30,16 @@ const key = (stream: unknown, timestamp: unknown, message: unknown): string =>
  * lines, duplicated lines, and whether the order (duplicates removed) is the daemon's order.
  */
 export async function compareWithDaemon(docker: Docker, containerId: string, records: readonly ReceivedRecord[]): Promise<OracleResult> {
-  return compareWithLines(await daemonLines(docker, containerId), containerId, records);
+  return compareLines(await daemonLines(docker, containerId), containerId, records);
 }
 
 /** The same against the Podman service at `host` (unix://...). */
 export async function compareWithPodman(host: string, containerId: string, records: readonly ReceivedRecord[]): Promise<OracleResult> {
-  return compareWithLines(await podmanLines(host, containerId), containerId, records);
+  return compareLines(await podmanLines(host, containerId), containerId, records);
 }
 
-/** The same against lines the daemon returned. */
-export function compareWithLines(daemon: readonly ReferenceLine[], containerId: string, records: readonly ReceivedRecord[]): OracleResult {
+/** compareWithDaemon with the daemon's lines already read. */
+export function compareLines(daemon: readonly ReferenceLine[], containerId: string, records: readonly ReceivedRecord[]): OracleResult {
   const expected = daemon.map((l) => key(l.stream, l.timestamp, l.message.toString('utf8')));
   const got = records.filter((r) => r.container_id === containerId).map((r) => key(r.stream, r.timestamp, r.message));
   const counts = new Map<string, number>();
@@ -66,4 +67,34 @@ export function compareWithLines(daemon: readonly ReferenceLine[], containerId: 
     }
   }
   return { expected: expected.length, received: got.length, lost, duplicated, firstMismatch };
+}
+
+/**
+ * Waits until the receiver holds every line the daemon has for these containers, and returns
+ * the comparison per container, in the order given. The containers must have exited: their logs
+ * are then final and are read from the daemon once, so each observation is an in-process
+ * comparison (asking the daemon for megabytes of log on every poll slowed everything on a
+ * loaded machine, and one such request could outlast the stall window by itself). Progress is
+ * the number of records received per container.
+ */
+export async function waitForDaemonLines(what: string, containers: ReadonlyArray<{ docker: Docker; id: string }>, records: readonly ReceivedRecord[]): Promise<OracleResult[]> {
+  const daemon = await Promise.all(containers.map(async ({ docker, id }) => {
+    const info = await docker.getContainer(id).inspect();
+    if (info.State.Running) throw new Error(`waitForDaemonLines: container ${id.slice(0, 12)} is still running; wait for its exit first`);
+    return daemonLines(docker, id);
+  }));
+  return waitFor(what, {
+    watch: () => containers.map(({ id }, i) => compareLines(daemon[i] ?? [], id, records)),
+    until: (results) => results.every((r) => r.lost === 0),
+    progress: (results) => results.map((r) => r.received),
+    describe: (results) => results.map((r) => `${r.received} received of ${r.expected} (lost ${r.lost}, duplicated ${r.duplicated})`).join('; '),
+    intervalMs: 250,
+  });
+}
+
+/** waitForDaemonLines for one container. */
+export async function waitForContainerLines(what: string, docker: Docker, id: string, records: readonly ReceivedRecord[]): Promise<OracleResult> {
+  const [result] = await waitForDaemonLines(what, [{ docker, id }], records);
+  if (result === undefined) throw new Error('waitForContainerLines: no result');
+  return result;
 }

@@ -117,17 +117,14 @@ start_service() {
       system service --time=0 "unix://$sock" </dev/null >>"$dir/service.log" 2>&1
   ) &
   echo $! >"$pidfile"
-  local i
-  for i in $(seq 1 150); do
-    if ping_sock; then return 0; fi
-    if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then break; fi
-    sleep 0.2
-  done
-  log "podman system service did not answer /_ping within 30 s; its log:"; tail -20 "$dir/service.log" >&2; exit 1
+  local pid=$!
+  answers_or_died() { ping_sock || ! kill -0 "$pid" 2>/dev/null; }
+  if wait_progress "$pid" "$dir/service.log" "starting podman system service" answers_or_died && ping_sock; then return 0; fi
+  log "podman system service does not answer /_ping on unix://$sock; its log:"; tail -20 "$dir/service.log" >&2; exit 1
 }
 
 stop_service() {
-  stop_by_pidfile "$pidfile"
+  stop_by_pidfile "$pidfile" "$dir/service.log"
 }
 
 case "$cmd" in

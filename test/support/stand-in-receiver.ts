@@ -1,5 +1,6 @@
 // A stand-in for the receivers we ship to: Vector's `http_server` source and Fluent Bit's `http`
-// input, behaving as /work/shared/contracts/vector-http-server.md and fluent-bit-http.md say.
+// input, behaving as docs/contracts/vector-http-server.md and docs/contracts/fluent-bit-http.md
+// say (where this code and those pages differ, the pages are right).
 // It is our model of someone else's server, so it is strict: it refuses what they refuse, and
 // it keeps nothing of a request it refuses. Listens on 127.0.0.1 only.
 import { createServer } from 'node:http';

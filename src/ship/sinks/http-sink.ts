@@ -4,6 +4,12 @@
 // undici closes a connection the server answered with `Connection: close` and opens a new one
 // for the next request, so Vector's max_connection_age is invisible here. A request that races
 // such a close fails with a socket error, which is a `retry` like any other connection error.
+//
+// A receiver cannot hold us: sink.request_timeout is one deadline for the whole exchange
+// (connect, send, status, and the part of the body we read), not an idle timeout a byte a second
+// keeps alive. The status decides the outcome; of the body we read at most DETAIL_LIMIT bytes
+// (for the log), and a longer or unfinished body is not drained but its connection destroyed,
+// so a 2 GB error page costs neither time nor CPU.
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Agent, errors } from 'undici';
@@ -26,8 +32,15 @@ export interface HttpSinkOptions {
   connections: number;
 }
 
-/** Longest slice of a receiver's error body we keep for logs. */
-const DETAIL_LIMIT = 512;
+/** The most of a response body we read: the slice of an error body kept for logs. */
+export const DETAIL_LIMIT = 512;
+
+/** Why a request was abandoned at its deadline (the signal's reason). */
+class DeadlineExceeded extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no complete answer within sink.request_timeout (${timeoutMs} ms)`);
+  }
+}
 
 export class HttpSink implements Sink {
   readonly kind: 'vector' | 'fluentbit';
@@ -69,24 +82,31 @@ export class HttpSink implements Sink {
     } catch (error) {
       return { kind: 'retry', cause: 'compression', detail: `compression failed: ${describe(error)}` };
     }
-    let status: number;
-    let detail: string;
+    // One deadline for the whole exchange; undici's own timeouts are idle timeouts.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DeadlineExceeded(this.timeoutMs)), this.timeoutMs);
     try {
-      const response = await this.agent.request({
-        origin: this.origin,
-        path: this.path,
-        method: 'POST',
-        headers: this.headers,
-        body: payload,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
-      status = response.statusCode;
-      detail = await readDetail(response.body);
-    } catch (error) {
-      return connectionFailure(error);
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await this.agent.request({
+          origin: this.origin,
+          path: this.path,
+          method: 'POST',
+          headers: this.headers,
+          body: payload,
+          signal: deadline.signal,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+        });
+      } catch (error) {
+        return connectionFailure(error, this.timeoutMs);
+      }
+      // The status is the receiver's answer (Vector sends it once its sinks have the batch);
+      // whatever happens to the body afterwards does not change it.
+      return classify(this.kind, response.statusCode, await readDetail(response.body));
+    } finally {
+      clearTimeout(timer);
     }
-    return classify(this.kind, status, detail);
   }
 
   async close(): Promise<void> {
@@ -127,20 +147,31 @@ function configHint(status: number, detail: string): string {
   return `HTTP ${status}: ${hint[status] ?? 'check the sink configuration'}${detail === '' ? '' : ` (receiver said: ${detail})`}`;
 }
 
+/**
+ * At most DETAIL_LIMIT bytes of the body, as text for a log. A body that ends within them leaves
+ * its connection reusable; a longer one, or one cut by the deadline or the connection, is
+ * destroyed with its connection (leaving the loop early destroys the stream), never drained.
+ */
 async function readDetail(body: Dispatcher.ResponseData['body']): Promise<string> {
   const kept: Buffer[] = [];
   let size = 0;
-  // Read to the end so the connection can be reused; keep only the start for the log.
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    if (size < DETAIL_LIMIT) kept.push(buffer.subarray(0, DETAIL_LIMIT - size));
-    size += buffer.length;
+  try {
+    for await (const chunk of body) {
+      const buffer = chunk as Buffer;
+      kept.push(buffer.subarray(0, DETAIL_LIMIT - size));
+      size += Math.min(buffer.length, DETAIL_LIMIT - size);
+      if (size >= DETAIL_LIMIT) break;
+    }
+  } catch {
+    // The deadline or the connection cut the body: the status already said what happened.
   }
   return Buffer.concat(kept).toString('utf8').replace(/\s+/g, ' ').trim();
 }
 
-function connectionFailure(error: unknown): RetryOutcome {
-  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) return { kind: 'retry', cause: 'timeout', detail: 'timeout' };
+function connectionFailure(error: unknown, timeoutMs: number): RetryOutcome {
+  if (error instanceof DeadlineExceeded || error instanceof errors.HeadersTimeoutError) {
+    return { kind: 'retry', cause: 'timeout', detail: new DeadlineExceeded(timeoutMs).message };
+  }
   const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
   // undici's messages name the origin at most, which never carries credentials (they were moved out of the URL).
   return { kind: 'retry', cause: 'connection', detail: code !== '' ? `connection error ${code}: ${describe(error)}` : `connection error: ${describe(error)}` };
