@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { FakeDocker } from '../../test/support/fake-docker.js';
 import type { FakeContainer } from '../../test/support/fake-docker.js';
-import { metricValue } from '../../test/support/metric-values.js';
+import { metricSamples, metricValue } from '../../test/support/metric-values.js';
 import type { CapturerConfig } from '../config/capturer-config.js';
 import { createMetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
@@ -171,6 +171,8 @@ void describe('CaptureEngine: silent failure is a failure', () => {
       assert.deepEqual(health.silent.map((s) => [s.name, s.reason]), [['bad', 'undecodable']]);
       assert.equal(r.engine.status().silentContainers, 1);
       assert.equal(await metricValue(r.registry, 'log_capturer_silent_containers', { reason: 'undecodable' }), 1);
+      await until('the container\'s own series', async () => (await metricValue(r.registry, 'log_capturer_container_silent', { container_name: 'bad', reason: 'undecodable' })) === 1);
+      assert.equal(await metricValue(r.registry, 'log_capturer_container_silent', { container_name: 'good' }), 0);
       await until('undecodable bytes counted', async () => (await metricValue(r.registry, 'log_capturer_undecodable_bytes_total', { container_name: 'bad' })) > 0);
       assert.equal(await metricValue(r.registry, 'log_capturer_undecodable_bytes_total', { container_name: 'good' }), 0);
       // It stays silent across a reopening that reads the same bytes again...
@@ -184,6 +186,7 @@ void describe('CaptureEngine: silent failure is a failure', () => {
       assert.equal(statusOf(r.engine, bad.id)?.silent, undefined);
       assert.equal(r.engine.captureHealth().ok, true);
       assert.equal(await metricValue(r.registry, 'log_capturer_silent_containers'), 0);
+      await until('the container\'s series removed', async () => (await metricSamples(r.registry, 'log_capturer_container_silent')).length === 0);
     });
   });
 
@@ -205,12 +208,14 @@ void describe('CaptureEngine: silent failure is a failure', () => {
       assert.ok(probes.some((call) => call.includes(quiet.id)), 'the quiet one was probed too');
       assert.deepEqual(r.engine.captureHealth().silent.map((s) => [s.name, s.reason]), [['deaf', 'not_delivered']]);
       assert.equal(await metricValue(r.registry, 'log_capturer_silent_containers', { reason: 'not_delivered' }), 1);
+      await until('the container\'s own series', async () => (await metricValue(r.registry, 'log_capturer_container_silent', { container_name: 'deaf', reason: 'not_delivered' })) === 1);
       deaf.followDeaf = false;
       await r.engine.rotateNow(); // the reopened stream reads from the position: the line comes
       await until('delivered', () => r.collector.of(deaf.id).length === 2);
       await until('clear', () => statusOf(r.engine, deaf.id)?.silent === undefined);
       assert.deepEqual(r.collector.of(deaf.id), docker.expected(deaf.id));
       assert.equal(r.engine.captureHealth().ok, true);
+      await until('the container\'s series removed', async () => (await metricSamples(r.registry, 'log_capturer_container_silent')).length === 0);
     }, 30);
   });
 

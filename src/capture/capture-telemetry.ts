@@ -41,6 +41,10 @@ export class CaptureTelemetry {
   private readonly rotatedAway: Counter;
   private readonly undecodableBytes: Counter<'container_name'>;
   private readonly silentContainers: Gauge<'reason'>;
+  /** 1 per silent container (series removed when it delivers again or goes). */
+  private readonly containerSilentSeries: Gauge<'container_name' | 'reason'>;
+  /** The series each silent container carries now, to remove it. */
+  private readonly silentSeries = new Map<string, { container_name: string; reason: SilenceReason }>();
   /** The engine's count of silent containers by reason, read at each scrape. */
   private silentCounts: () => Record<SilenceReason, number> = () => ({ undecodable: 0, not_delivered: 0 });
   /** The name each container's undecodable-bytes series carries, to remove it when the container goes. */
@@ -81,6 +85,12 @@ export class CaptureTelemetry {
       collect() {
         for (const [reason, count] of Object.entries(counts())) this.set({ reason }, count);
       },
+    });
+    this.containerSilentSeries = new Gauge({
+      name: 'log_capturer_container_silent',
+      help: '1 for each container that yields no line while it should, by reason (undecodable, not_delivered); no series for a container that delivers.',
+      labelNames: ['container_name', 'reason'] as const,
+      registers,
     });
     for (const kind of REOPEN_KINDS) this.reopens.inc({ kind }, 0);
     for (const reason of ['small_log', 'too_large'] as const) this.tailFallbacks.inc({ reason }, 0);
@@ -179,6 +189,10 @@ export class CaptureTelemetry {
 
   /** A container yields no line while it should (see silence.ts). */
   containerSilent(container: ContainerInfo, verdict: SilentVerdict): void {
+    this.clearSilentSeries(container.id);
+    const labels = { container_name: container.name, reason: verdict.reason };
+    this.silentSeries.set(container.id, labels);
+    this.containerSilentSeries.set(labels, 1);
     this.logger.error(
       { container_id: container.id, container_name: container.name, reason: verdict.reason, detail: verdict.detail },
       'capture: this container yields no log lines while it should; /status and /readyz say so until it does',
@@ -186,7 +200,15 @@ export class CaptureTelemetry {
   }
 
   containerDeliversAgain(container: ContainerInfo): void {
+    this.clearSilentSeries(container.id);
     this.logger.info({ container_id: container.id, container_name: container.name }, 'capture: this container yields log lines again');
+  }
+
+  private clearSilentSeries(containerId: string): void {
+    const labels = this.silentSeries.get(containerId);
+    if (labels === undefined) return;
+    this.silentSeries.delete(containerId);
+    this.containerSilentSeries.remove(labels);
   }
 
   notReadingSelf(id: string): void {
@@ -229,6 +251,7 @@ export class CaptureTelemetry {
   /** The container is gone: forget what was kept for it. */
   forget(containerId: string): void {
     this.daemonErrorLogged.delete(containerId);
+    this.clearSilentSeries(containerId);
     const name = this.undecodableSeries.get(containerId);
     if (name !== undefined) {
       this.undecodableSeries.delete(containerId);
