@@ -66,7 +66,7 @@ class Positions implements PositionSource {
 function config(capture: Partial<CapturerConfig['capture']> = {}): CapturerConfig {
   return {
     docker: { host: 'unix:///fake', requestTimeoutMs: 1000 },
-    capture: { maxStreams: 10, rotationIntervalMs: 60_000, pollIntervalMs: 20, initialPosition: 'beginning', maxLineBytes: 1 << 20, hostName: 'h', ...capture },
+    capture: { maxStreams: 10, rotationIntervalMs: 60_000, pollIntervalMs: 20, initialPosition: 'beginning', maxLineBytes: 1 << 20, hostName: 'h', eventIds: true, ...capture },
     filters: { includeNames: [], excludeNames: [], includeImages: [], excludeImages: [], includeLabels: [], excludeLabels: ['skip'], optOutLabel: 'log-capturer.enable' },
     sink: {
       type: 'stdout', compression: 'none', batch: { maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 1000 }, maxInFlight: 1,

@@ -8,6 +8,8 @@ export interface CapturedLine {
   line: LogLine;
   /** The position just after this line: reopening there reads the next line and not this one. */
   position: Position;
+  /** Lines of the same container and stream with the very same timestamp before this one: with them it names the line. */
+  ordinal: number;
 }
 
 /**

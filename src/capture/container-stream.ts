@@ -102,7 +102,7 @@ export class ContainerStream {
       tty: options.container.tty,
       ...(options.dialect ? { framing: options.dialect.framing, resolutionMs: options.dialect.resolutionMs } : {}),
       maxLineBytes: options.maxLineBytes,
-      onLine: (line, position) => this.handleLine(line, position),
+      onLine: (line, position, ordinal) => this.handleLine(line, position, ordinal),
       onDaemonError: (message) => options.telemetry.daemonError(this.container, message),
       onUnproven: () => this.handleUnproven(),
       onPositionRotatedAway: (missing) => options.telemetry.positionRotatedAway(this.container, missing),
@@ -297,7 +297,7 @@ export class ContainerStream {
     this.undecodableReported = this.reader.undecodableBytes;
   }
 
-  private handleLine(line: LogLine, position: Position): void {
+  private handleLine(line: LogLine, position: Position, ordinal: number): void {
     this.lines += 1;
     this.firstTimestamp ??= line.timestamp;
     this.lastTimestamp = line.timestamp;
@@ -305,7 +305,7 @@ export class ContainerStream {
     else this.uncountedStderr += 1;
     if (line.chunks > 1) this.options.telemetry.partialLineMerged();
     if (line.truncated) this.options.telemetry.lineTruncated();
-    if (!this.options.consumer.accept({ container: this.container, line, position })) this.options.onBackpressure();
+    if (!this.options.consumer.accept({ container: this.container, line, position, ordinal })) this.options.onBackpressure();
   }
 
   private handleEnd(): void {

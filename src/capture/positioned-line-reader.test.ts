@@ -73,9 +73,22 @@ function modelLog(rnd: () => number, lines: number): Frame[] {
 
 const describeLine = (line: LogLine): string => `${line.timestamp} ${line.stream} ${line.message.toString('latin1')}`;
 
+/**
+ * Every line of the log read in one go, each with its ordinal as event_id defines it (computed
+ * here independently): the lines just before it in its stream with the very same timestamp.
+ */
 function readAll(bytes: Buffer): string[] {
   const lines: string[] = [];
-  const parser = new LogFrameParser({ tty: false, maxLineBytes: 1 << 20, onLine: (l) => lines.push(describeLine(l)), onDaemonError: (m) => assert.fail(m) });
+  const last = { stdout: { timestamp: '', run: 0 }, stderr: { timestamp: '', run: 0 } };
+  const parser = new LogFrameParser({
+    tty: false, maxLineBytes: 1 << 20, onDaemonError: (m) => assert.fail(m),
+    onLine: (l) => {
+      const stream = last[l.stream];
+      stream.run = stream.timestamp === l.timestamp ? stream.run + 1 : 0;
+      stream.timestamp = l.timestamp;
+      lines.push(`${describeLine(l)} #${stream.run}`);
+    },
+  });
   parser.push(bytes);
   parser.end();
   return lines;
@@ -106,8 +119,8 @@ function readWithRotations(frames: Frame[], rnd: () => number, tails = false): {
       opening,
       tty: false,
       maxLineBytes: 1 << 20,
-      onLine: (line, after) => {
-        handed.push(describeLine(line));
+      onLine: (line, after, ordinal) => {
+        handed.push(`${describeLine(line)} #${ordinal}`);
         assert.ok(after.sinceMs <= timestampMs(line.timestamp) || after.sinceMs >= start.sinceMs, 'positions move forward');
       },
       onDaemonError: (m) => assert.fail(m),
@@ -146,17 +159,20 @@ function readWithRotations(frames: Frame[], rnd: () => number, tails = false): {
 }
 
 describe('PositionedLineReader: close at any byte, reopen at position()', () => {
-  it('hands on every line exactly once, in order, over 3,000 modelled logs', () => {
+  it('hands on every line exactly once, in order, with the ordinal of a single reading, over 3,000 modelled logs', () => {
     let totalReopenings = 0;
+    let sharedStamps = 0;
     for (let seed = 1; seed <= 3000; seed += 1) {
       const rnd = random(seed);
       const frames = modelLog(rnd, 150);
       const expected = readAll(Buffer.concat(frames.map((f) => f.bytes)));
+      sharedStamps += expected.filter((line) => !line.endsWith(' #0')).length;
       const { lines, reopenings } = readWithRotations(frames, rnd);
       totalReopenings += reopenings;
       assert.deepEqual(lines, expected, `seed ${seed}`);
     }
     assert.ok(totalReopenings > 1000, `streams were really closed and reopened (${totalReopenings})`);
+    assert.ok(sharedStamps > 10_000, `many lines share their stamp with the one before (${sharedStamps})`);
   });
 
   it('hands on every line exactly once through tail windows too, widening windows that do not reach back', () => {

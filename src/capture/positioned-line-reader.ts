@@ -48,8 +48,13 @@ export interface PositionedLineReaderOptions {
   /** How fine the daemon's stamps are (default 1 ms; Podman 4: 1000). See position.ts. */
   resolutionMs?: StampResolutionMs;
   maxLineBytes: number;
-  /** A line not read before, and the position just after it. */
-  onLine: (line: LogLine, position: Position) => void;
+  /**
+   * A line not read before, the position just after it, and its ordinal: how many lines of the
+   * same stream with the very same timestamp came before it (0 for most lines). The ordinal is
+   * the same however often the line is read again (see LineOrdinals), so an id built from
+   * (container, timestamp, stream, ordinal) names the line, not the reading.
+   */
+  onLine: (line: LogLine, position: Position, ordinal: number) => void;
   onDaemonError: (message: string) => void;
   /** A tail window that does not reach back to the position: the stream must be closed and nothing was handed on. */
   onUnproven?: () => void;
@@ -132,6 +137,32 @@ class TailProof {
   }
 }
 
+/**
+ * Counts lines sharing a timestamp, per stream. A reopened stream returns every line with a
+ * timestamp at or after `since` (those sharing one timestamp share its millisecond, so they come
+ * back all or none) and they are counted here before the skipped ones are dropped: a line gets
+ * the same ordinal on every reading.
+ */
+class LineOrdinals {
+  private stdoutTimestamp = '';
+  private stdoutCount = 0;
+  private stderrTimestamp = '';
+  private stderrCount = 0;
+
+  next(line: LogLine): number {
+    if (line.stream === 'stdout') {
+      if (line.timestamp === this.stdoutTimestamp) return ++this.stdoutCount;
+      this.stdoutTimestamp = line.timestamp;
+      this.stdoutCount = 0;
+      return 0;
+    }
+    if (line.timestamp === this.stderrTimestamp) return ++this.stderrCount;
+    this.stderrTimestamp = line.timestamp;
+    this.stderrCount = 0;
+    return 0;
+  }
+}
+
 export class PositionedLineReader {
   private readonly tracker: PositionTracker;
   private readonly parser: LogFrameParser;
@@ -139,6 +170,7 @@ export class PositionedLineReader {
   /** Lines older than this are dropped as Docker's `since` filter would (tail windows only). */
   private readonly sinceText: string | undefined;
   private proof: TailProof | undefined;
+  private readonly ordinals = new LineOrdinals();
   private toSkip: number;
   /** No consumed line is newer than newestConsumedMs(start): a line after it was never consumed, so skipping ends there. */
   private readonly neverConsumedFrom: string | undefined;
@@ -267,6 +299,7 @@ export class PositionedLineReader {
     }
     this.pinAtPendingLine(); // before observing: the pin must count from when the partial began
     this.tracker.observe(stamp);
+    const ordinal = this.ordinals.next(line);
     if (this.toSkip > 0) {
       if (this.neverConsumedFrom !== undefined && stamp >= this.neverConsumedFrom) {
         // Some of the lines to skip are gone (log files rotated away); this one is new.
@@ -279,6 +312,6 @@ export class PositionedLineReader {
         return;
       }
     }
-    this.options.onLine(line, this.tracker.position());
+    this.options.onLine(line, this.tracker.position(), ordinal);
   }
 }

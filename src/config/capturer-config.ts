@@ -45,6 +45,8 @@ export interface CaptureConfig {
   maxLineBytes: number;
   /** capture.host_name (default the machine's hostname): the `host` field of every record */
   hostName: string;
+  /** capture.event_id (default true): records carry `event_id` (src/ship/event-id.ts) */
+  eventIds: boolean;
 }
 
 export interface FiltersConfig {

@@ -154,6 +154,11 @@ export const CONFIG_FILE_SCHEMA = {
           'x-default-text': "the machine's hostname",
           description: 'Value of the host field of every record.',
         },
+        event_id: {
+          type: 'boolean',
+          default: true,
+          description: 'Give every record an event_id: 16 hex digits naming the line (container, timestamp, stream, ordinal), the same each time the line is read again, for deduplication in the sink.',
+        },
       },
       default: {},
     },

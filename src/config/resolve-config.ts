@@ -132,6 +132,7 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
       initialPosition: capture.initial_position,
       maxLineBytes: bytes(capture.max_line_bytes),
       hostName: capture.host_name ?? hostname(),
+      eventIds: capture.event_id ?? true,
     },
     filters: {
       includeNames: filters.include_names,

@@ -153,7 +153,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
     this.sink = options.sink;
     this.telemetry = new ShipTelemetry(options.registry, options.logger);
     this.random = options.random ?? Math.random;
-    this.encoder = new RecordEncoder(options.config.capture.hostName);
+    this.encoder = new RecordEncoder(options.config.capture.hostName, options.config.capture.eventIds);
     this.acks = new AckTracker({ checkpoints: options.checkpoints, telemetry: this.telemetry });
     this.deadLetter = new DeadLetterFile({ stateDir: options.config.checkpoint.stateDir, maxBytes: options.config.checkpoint.deadLetterMaxBytes, telemetry: this.telemetry });
     this.maxEvents = Math.max(1, options.config.sink.batch.maxEvents);

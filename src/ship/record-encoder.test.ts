@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CapturedLine } from '../capture/captured-line.js';
 import type { ContainerInfo } from '../docker/container-info.js';
+import { eventId } from './event-id.js';
 import { RecordEncoder } from './record-encoder.js';
 
 const container: ContainerInfo = {
@@ -14,6 +15,7 @@ function line(message: Buffer, extra: Partial<CapturedLine['line']> = {}, info: 
     container: info,
     line: { timestamp: '2026-11-28T01:43:21.152000367Z', stream: 'stdout', message, truncated: false, chunks: 1, ...extra },
     position: { sinceMs: 1, skip: 1 },
+    ordinal: 0,
   };
 }
 
@@ -30,9 +32,23 @@ void describe('RecordEncoder', () => {
     const record = decode(new RecordEncoder('host-a').encodeRecord(line(Buffer.from('hello'), { stream: 'stderr' })));
     assert.deepEqual(record, {
       timestamp: '2026-11-28T01:43:21.152000367Z', message: 'hello', stream: 'stderr',
-      container_id: container.id, container_name: 'web-1', container_created_at: container.createdAt,
+      event_id: eventId(container.id, '2026-11-28T01:43:21.152000367Z', 'stderr', 0), container_id: container.id, container_name: 'web-1', container_created_at: container.createdAt,
       image: 'nginx:1', label: { app: 'web', 'x"y': 'q\nz' }, host: 'host-a', source_type: 'log_capturer',
     });
+  });
+
+  void it('names the line in event_id: its ordinal among lines sharing its stamp counts, the message does not', () => {
+    const encoder = new RecordEncoder('h');
+    const first = decode(encoder.encodeRecord({ ...line(Buffer.from('same')), ordinal: 0 }));
+    const second = decode(encoder.encodeRecord({ ...line(Buffer.from('same')), ordinal: 1 }));
+    const again = decode(encoder.encodeRecord({ ...line(Buffer.from('other text')), ordinal: 1 }));
+    assert.match(String(first.event_id), /^[0-9a-f]{16}$/);
+    assert.notEqual(first.event_id, second.event_id);
+    assert.equal(second.event_id, again.event_id);
+  });
+
+  void it('leaves event_id out when told to', () => {
+    assert.equal('event_id' in decode(new RecordEncoder('h', false).encodeRecord(line(Buffer.from('x')))), false);
   });
 
   void it('marks truncated lines and only those', () => {

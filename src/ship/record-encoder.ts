@@ -8,6 +8,7 @@
 // bytes the container wrote.
 import type { CapturedLine } from '../capture/captured-line.js';
 import type { ContainerInfo } from '../docker/container-info.js';
+import { eventId } from './event-id.js';
 
 interface ContainerPart {
   name: string;
@@ -19,7 +20,11 @@ interface ContainerPart {
 export class RecordEncoder {
   private readonly parts = new Map<string, ContainerPart>();
 
-  constructor(private readonly hostName: string) {}
+  /** eventIds: give every record its `event_id` (see event-id.ts). */
+  constructor(
+    private readonly hostName: string,
+    private readonly eventIds = true,
+  ) {}
 
   /** One JSON object followed by `\n`. */
   encodeRecord(c: CapturedLine): Buffer {
@@ -30,6 +35,7 @@ export class RecordEncoder {
     const text =
       '{"timestamp":' + JSON.stringify(c.line.timestamp) +
       ',"message":' + JSON.stringify(c.line.message.toString('utf8')) +
+      (this.eventIds ? ',"event_id":"' + eventId(c.container.id, c.line.timestamp, c.line.stream, c.ordinal) + '"' : '') +
       (c.line.stream === 'stderr' ? part.stderr : part.stdout) +
       (c.line.truncated ? ',"truncated":true}\n' : '}\n');
     return Buffer.from(text, 'utf8');

@@ -23,7 +23,7 @@ export const RUN_LABEL = 'lct.run';
 export function captureConfig(run: string, capture: Partial<CapturerConfig['capture']> = {}, host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'): CapturerConfig {
   return {
     docker: { host, requestTimeoutMs: 30_000 },
-    capture: { maxStreams: 100, rotationIntervalMs: 60_000, pollIntervalMs: 1000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host', ...capture },
+    capture: { maxStreams: 100, rotationIntervalMs: 60_000, pollIntervalMs: 1000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host', eventIds: true, ...capture },
     filters: {
       includeNames: [], excludeNames: [], includeImages: [], excludeImages: [],
       includeLabels: [`${RUN_LABEL}=${run}`], excludeLabels: [], optOutLabel: 'log-capturer.enable',

@@ -1,6 +1,8 @@
 // Issue #4: the capturer is stopped (SIGTERM) or killed (SIGKILL) mid-stream while containers keep
 // logging, and a short-lived container starts and stops while it is down. After it starts again
-// over the same state directory, the receiver holds exactly the daemon's lines.
+// over the same state directory, the receiver holds exactly the daemon's lines. Issue #14: every
+// line shipped again after the SIGKILL carries the event_id it had the first time, so a dedupe
+// on event_id leaves exactly the daemon's lines.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +42,8 @@ async function scenario(t: TestContext, signal: 'SIGTERM' | 'SIGKILL'): Promise<
   const docker = await requireDocker(t);
   if (!docker) return;
   const run = uniqueName(signal.toLowerCase());
-  const receiver = await startStandInReceiver({ kind: 'vector', port: 0 });
+  // Behind the source, a dedupe transform on event_id (as vector.toml's commented example).
+  const receiver = await startStandInReceiver({ kind: 'vector', port: 0, dedupeBy: 'event_id' });
   const stateDir = mkdtempSync(join(tmpdir(), 'lc-state-'));
   const containers: Docker.Container[] = [];
   t.after(async () => {
@@ -88,6 +91,25 @@ async function scenario(t: TestContext, signal: 'SIGTERM' | 'SIGKILL'): Promise<
   const results = await waitForDaemonLines('every line at the receiver', ids.map((id) => ({ docker: docker, id })), receiver.events);
   second.kill('SIGTERM');
   assert.equal((await capturerExit(second, 'the second capturer to exit')).code, 0, `second run exits cleanly; stderr:\n${second.stderr()}`);
+
+  // event_id names the line, not the reading: a line shipped again carries the id it had the
+  // first time (compared by identity), and different lines have different ids.
+  const idOfLine = new Map<string, unknown>();
+  const lineOfId = new Map<unknown, string>();
+  for (const e of receiver.events) {
+    assert.match(String(e.event_id), /^[0-9a-f]{16}$/, 'every record carries an event_id');
+    const k = `${String(e.container_id)}|${lineKey(e.stream, e.timestamp, e.message)}`;
+    if (idOfLine.has(k)) assert.equal(e.event_id, idOfLine.get(k), `the line came again with another id: ${k.slice(0, 120)}`);
+    else idOfLine.set(k, e.event_id);
+    if (lineOfId.has(e.event_id)) assert.equal(lineOfId.get(e.event_id), k, 'two lines share an event_id');
+    else lineOfId.set(e.event_id, k);
+  }
+  // Through the dedupe transform the receiver holds every daemon line exactly once.
+  const deduplicated = await waitForDaemonLines('every line once after the dedupe', ids.map((id) => ({ docker: docker, id })), receiver.deduplicated);
+  for (const r of deduplicated) {
+    assert.equal(r.duplicated, 0, 'no line twice after dedupe by event_id');
+    assert.equal(r.firstMismatch, undefined, 'after dedupe: the daemon order');
+  }
 
   const duplicated = results.reduce((n, r) => n + r.duplicated, 0);
   t.diagnostic(`${signal}: expected ${results.map((r) => r.expected).join('+')} lines, lost 0, duplicated ${duplicated}`);

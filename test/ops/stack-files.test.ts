@@ -24,7 +24,7 @@ const root = new URL('../../', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, root), 'utf8');
 
 /** The record fields the capturer promises (Vector's docker_logs names, plus ours). */
-const RECORD_FIELDS = ['timestamp', 'message', 'stream', 'container_id', 'container_name', 'container_created_at', 'image', 'label', 'host', 'source_type', 'truncated'];
+const RECORD_FIELDS = ['timestamp', 'message', 'event_id', 'stream', 'container_id', 'container_name', 'container_created_at', 'image', 'label', 'host', 'source_type', 'truncated'];
 
 type Table = Record<string, unknown>;
 const isTable = (value: unknown): value is Table => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -39,6 +39,7 @@ function encoderFields(): string[] {
     container: { id: 'c'.repeat(64), name: 'web', image: 'busybox', labels: { a: 'b' }, createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', logOptions: {}, running: true },
     line: { timestamp: '2026-11-28T01:43:21.152000367Z', stream: 'stdout', message: Buffer.from('x'), truncated: true, chunks: 1 },
     position: { sinceMs: 1, skip: 1 },
+    ordinal: 0,
   };
   return Object.keys(JSON.parse(new RecordEncoder('h').encodeRecord(line).toString('utf8')) as Table);
 }
@@ -284,6 +285,28 @@ void describe('stack files', () => {
     }
     const console = sinks.map(([, s]) => table(s, 'sink')).find((s) => s.type === 'console');
     assert.equal(table(console?.encoding, 'console encoding').codec, 'json');
+  });
+
+  void it('vector.toml: the commented exactly-once examples are valid TOML keyed on event_id', () => {
+    // The commented blocks are what a user uncomments: they must parse and name a real field.
+    const uncommented = (start: RegExp): Table => {
+      const lines = read('vector.toml').split('\n');
+      const first = lines.findIndex((line) => start.test(line));
+      assert.ok(first >= 0, `a commented block ${String(start)}`);
+      const block: string[] = [];
+      for (const line of lines.slice(first)) {
+        if (!line.startsWith('# ') || (block.length > 0 && /^# \[/.test(line))) break;
+        block.push(line.slice(2).replace(/\s+#.*$/, ''));
+      }
+      return parseToml(block.join('\n'));
+    };
+    const dedupe = table(table(uncommented(/^# \[transforms\.dedupe\]/).transforms, 'transforms').dedupe, 'dedupe');
+    assert.equal(dedupe.type, 'dedupe');
+    assert.deepEqual(table(dedupe.fields, 'fields').match, ['event_id']);
+    assert.deepEqual(dedupe.inputs, Object.keys(table(vector.transforms, 'transforms')).filter((id) => id === 'docker_logs'));
+    const elasticsearch = table(table(uncommented(/^# \[sinks\.elasticsearch\]/).sinks, 'sinks').elasticsearch, 'elasticsearch');
+    assert.equal(elasticsearch.id_key, 'event_id');
+    assert.ok(encoderFields().includes('event_id'), 'records carry event_id by default');
   });
 
   void it('fluent-bit.yaml: an http input on 0.0.0.0 at the documented default port, printing the tag from the path', () => {

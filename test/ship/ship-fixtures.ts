@@ -22,7 +22,7 @@ export function testConfig(stateDir: string, overrides: { sink?: DeepPartial<Cap
   const sink = overrides.sink ?? {};
   return {
     docker: { host: 'unix:///nonexistent.sock', requestTimeoutMs: 30_000 },
-    capture: { maxStreams: 100, pollIntervalMs: 1000, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host' },
+    capture: { maxStreams: 100, pollIntervalMs: 1000, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host', eventIds: true },
     filters: { includeNames: [], excludeNames: [], includeImages: [], excludeImages: [], includeLabels: [], excludeLabels: [], optOutLabel: 'log-capturer.enable' },
     sink: {
       type: sink.type ?? 'vector',
@@ -57,6 +57,7 @@ export function capturedLine(info: ContainerInfo, n: number, padding = 0): Captu
     container: info,
     line: { timestamp: `${iso.slice(0, 23)}000000Z`, stream: n % 2 === 0 ? 'stdout' : 'stderr', message: Buffer.from(`${info.name} ${n}${' '.repeat(padding)}`), truncated: false, chunks: 1 },
     position: { sinceMs: BASE_MS + n - 1, skip: 1 },
+    ordinal: 0,
   };
 }
 

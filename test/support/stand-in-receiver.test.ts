@@ -298,3 +298,18 @@ void describe('stand-in Fluent Bit http input', () => {
 void after(async () => {
   await agent.close();
 });
+
+void describe('stand-in dedupe transform', () => {
+  void it('lets the first event of each value through, events without the field too, and keeps every event in events', async () => {
+    const vector = await startStandInReceiver({ kind: 'vector', dedupeBy: 'event_id' });
+    try {
+      const body = '{"event_id":"a","n":1}\n{"event_id":"b","n":2}\n{"n":3}\n';
+      assert.equal((await send(vector.url, { body, headers: { 'content-type': 'application/x-ndjson' } })).status, 200);
+      assert.equal((await send(vector.url, { body, headers: { 'content-type': 'application/x-ndjson' } })).status, 200);
+      assert.equal(vector.events.length, 6);
+      assert.deepEqual(vector.deduplicated.map((e) => e.n), [1, 2, 3, 3]);
+    } finally {
+      await vector.stop();
+    }
+  });
+});

@@ -24,6 +24,11 @@ export interface StandInOptions {
   maxBodyBytes?: number;
   /** vector: `Connection: close` once a connection is older than this (keepalive.max_connection_age_secs). */
   maxConnectionAgeMs?: number;
+  /**
+   * A `dedupe` transform behind the source (Vector's, with `fields.match = [field]` and a cache
+   * larger than any test): `deduplicated` keeps the first event of each value of the field.
+   */
+  dedupeBy?: string;
 }
 
 export interface ReceivedRequest {
@@ -43,6 +48,8 @@ export interface StandInReceiver {
   readonly url: string;
   readonly port: number;
   readonly events: Array<Record<string, unknown>>;
+  /** With dedupeBy: the events the dedupe transform lets through (an event without the field passes). Else the same array as events. */
+  readonly deduplicated: Array<Record<string, unknown>>;
   readonly requests: ReceivedRequest[];
   /** Answer every request with this status (nothing kept) until called with null. */
   failWith(status: number | null): void;
@@ -70,6 +77,9 @@ export async function startStandInReceiver(options: StandInOptions): Promise<Sta
   const limit = options.maxBodyBytes ?? (kind === 'vector' ? VECTOR_DEFAULT_LIMIT : FLUENTBIT_DEFAULT_LIMIT);
   const successCode = options.responseCode ?? (kind === 'vector' ? 200 : 201);
   const events: Array<Record<string, unknown>> = [];
+  const dedupeBy = options.dedupeBy;
+  const deduplicated: Array<Record<string, unknown>> = dedupeBy === undefined ? events : [];
+  const seenValues = new Set<string>();
   const requests: ReceivedRequest[] = [];
   const sockets = new Map<Socket, number>();
   let forcedStatus: number | null = null;
@@ -111,7 +121,16 @@ export async function startStandInReceiver(options: StandInOptions): Promise<Sta
     }
     record.status = status;
     if (status >= 200 && status < 300) {
-      for (const event of accepted) events.push(event);
+      for (const event of accepted) {
+        events.push(event);
+        if (dedupeBy === undefined) continue;
+        const value = event[dedupeBy];
+        if (value === undefined) deduplicated.push(event);
+        else if (!seenValues.has(JSON.stringify(value))) {
+          seenValues.add(JSON.stringify(value));
+          deduplicated.push(event);
+        }
+      }
       record.kept = accepted.length;
     }
     const opened = sockets.get(request.socket);
@@ -244,6 +263,7 @@ export async function startStandInReceiver(options: StandInOptions): Promise<Sta
     url: `http://127.0.0.1:${port}${kind === 'vector' ? basePath : '/'}`,
     port,
     events,
+    deduplicated,
     requests,
     failWith: (status) => {
       forcedStatus = status;
