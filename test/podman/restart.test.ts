@@ -5,7 +5,8 @@
 // KiB parts stamped apart, and a TTY container (read through the /libpod/ endpoint). A container
 // comes and goes while the capturer is down. The receiver must then hold exactly Podman's own
 // lines: none lost, none twice after SIGTERM; after SIGKILL only lines acknowledged after the
-// last checkpoint may come again. The capturer names the daemon in its start-up log and /status.
+// last checkpoint may come again, with the event_id they had. The capturer names the daemon in
+// its start-up log and /status.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,8 @@ async function scenario(t: TestContext, signal: 'SIGTERM' | 'SIGKILL'): Promise<
   if (!found) return;
   const { podman, host } = found;
   const run = uniqueName(`p${signal.toLowerCase()}`);
-  const receiver = await startStandInReceiver({ kind: 'vector', port: 0 });
+  // Behind the source, a dedupe transform on event_id (as vector.toml's commented example).
+  const receiver = await startStandInReceiver({ kind: 'vector', port: 0, dedupeBy: 'event_id' });
   const stateDir = mkdtempSync(join(tmpdir(), 'lc-state-podman-'));
   const containers: Docker.Container[] = [];
   t.after(async () => {
@@ -63,7 +65,7 @@ async function scenario(t: TestContext, signal: 'SIGTERM' | 'SIGKILL'): Promise<
 
   // Bursts of 2,000 lines (thousands share a second), long lines, and a TTY: ~6 s of logging.
   const steady = await runContainer(podman, { labels: { 'lct.run': run }, script: 'for b in $(seq 1 12); do printf "burst $b line %s\\n" $(seq 1 2000); printf "err $b %s\\n" $(seq 1 100) >&2; head -c 30000 /dev/zero | tr "\\0" L; echo " long $b"; usleep 500000; done' });
-  const tty = await runContainer(podman, { labels: { 'lct.run': run }, tty: true, script: 'for b in $(seq 1 12); do seq 1 500; head -c 9000 /dev/zero | tr "\\0" T; echo; usleep 500000; done' });
+  const tty = await runContainer(podman, { labels: { 'lct.run': run }, tty: true, script: 'for b in $(seq 1 12); do printf "tty $b %s\\n" $(seq 1 500); head -c 9000 /dev/zero | tr "\\0" T; echo " $b"; usleep 500000; done' });
   containers.push(steady, tty);
   await waitFor('some steady lines at the receiver', { watch: () => receiver.events.filter((e) => e.container_id === steady.id).length, until: (n) => n > 4000 });
   const beforeSignal = await (await fetch(`http://127.0.0.1:${firstPort}/status`)).json() as StatusAnswer;
@@ -102,6 +104,24 @@ async function scenario(t: TestContext, signal: 'SIGTERM' | 'SIGKILL'): Promise<
   }
   assert.ok(results.every((r) => r.expected > 1000), 'every container logged');
   assert.ok(atStop < results.reduce((n, r) => n + r.expected, 0), 'the signal came mid-stream');
+  // event_id names the line, not the reading, on Podman too (its ordinal counts lines of the same
+  // second): a line shipped again carries the id it had the first time, different lines have
+  // different ids (every line of these scripts is unique), and a dedupe on it leaves Podman's lines.
+  const idOfLine = new Map<string, unknown>();
+  const lineOfId = new Map<unknown, string>();
+  for (const e of receiver.events) {
+    assert.match(String(e.event_id), /^[0-9a-f]{16}$/, 'every record carries an event_id');
+    const k = `${String(e.container_id)}|${String(e.stream)}|${String(e.timestamp)}|${String(e.message)}`;
+    if (idOfLine.has(k)) assert.equal(e.event_id, idOfLine.get(k), `the line came again with another id: ${k.slice(0, 120)}`);
+    else idOfLine.set(k, e.event_id);
+    if (lineOfId.has(e.event_id)) assert.equal(lineOfId.get(e.event_id), k, 'two lines share an event_id');
+    else lineOfId.set(e.event_id, k);
+  }
+  const deduplicated = await waitForPodmanLines('every line once after the dedupe', podman, host, ids, receiver.deduplicated);
+  for (const r of deduplicated) {
+    assert.equal(r.duplicated, 0, 'no line twice after dedupe by event_id');
+    assert.equal(r.firstMismatch, undefined, "after dedupe: Podman's order");
+  }
   if (signal === 'SIGTERM') {
     assert.deepEqual(duplicated, [0, 0, 0], 'nothing acknowledged is shipped again after a clean stop');
   } else {
