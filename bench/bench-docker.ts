@@ -120,3 +120,13 @@ export function daemonPid(dockerHost: string): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * The container directory (`<data-root>/containers`, where json-file logs live) of a daemon
+ * started by docker-daemon.sh (its data-root is `data` next to the socket); undefined for any
+ * other daemon. For the file route's row in the throughput scenario.
+ */
+export function daemonContainersDir(dockerHost: string): string | undefined {
+  if (!dockerHost.startsWith('unix://')) return undefined;
+  return join(dirname(dockerHost.slice('unix://'.length)), 'data', 'containers');
+}

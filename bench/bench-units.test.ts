@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mainThreadProfile } from './cpu-profile-summary.js';
+import { mainThreadProfile, summarizeProfile } from './cpu-profile-summary.js';
 import { dockerTimestampMs } from './docker-timestamp.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { parsePrometheusText } from './prometheus-text.js';
@@ -66,6 +66,27 @@ void describe('mainThreadProfile', () => {
     assert.equal(mainThreadProfile([main, loader]), main);
     assert.equal(mainThreadProfile(['a.cpuprofile']), 'a.cpuprofile');
     assert.equal(mainThreadProfile(['notes.txt']), undefined);
+  });
+});
+
+void describe('summarizeProfile', () => {
+  void it('puts the built program (dist/) under its source folder, dependencies and node apart, and leaves idle out', () => {
+    const frame = (functionName: string, url: string) => ({ functionName, url, lineNumber: 0 });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('encodeInto', 'file:///repo/dist/ship/record-encoder.js') },
+        { id: 2, callFrame: frame('handleData', 'file:///repo/src/capture/container-stream.ts') },
+        { id: 3, callFrame: frame('inc', 'file:///repo/node_modules/prom-client/lib/counter.js') },
+        { id: 4, callFrame: frame('emit', 'node:events') },
+        { id: 5, callFrame: frame('(idle)', '') },
+      ],
+      samples: [1, 1, 2, 3, 4, 5],
+      timeDeltas: [1000, 1000, 1000, 1000, 1000, 50_000],
+    };
+    const summary = summarizeProfile(profile);
+    assert.equal(summary.totalMs, 5);
+    assert.deepEqual(summary.byArea.map((e) => [e.name, e.selfMs]), [['src/ship', 2], ['src/capture', 1], ['dep:prom-client', 1], ['node internals', 1]]);
+    assert.equal(summary.topFunctions[0]?.name, 'encodeInto dist/ship/record-encoder.js:1');
   });
 });
 

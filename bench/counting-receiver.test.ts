@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { compress as zstdCompress } from 'zstd-napi';
 import { recordIdentity, startCountingReceiver } from './counting-receiver.js';
 
 function record(message: string, timestamp: string): string {
@@ -37,6 +39,24 @@ void describe('counting receiver', () => {
       assert.equal((await reply).status, 200);
       assert.equal(receiver.pendingReplies, 0);
       await assert.rejects(receiver.waitForLines(2, { timeoutMs: 60_000, stallMs: 300 }), /stalled at 1 of 2/);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  void it('counts the lines of gzip and zstd bodies (sink.compression), and their bytes as sent', async () => {
+    const receiver = await startCountingReceiver();
+    try {
+      const body = Buffer.from('{"message":"a"}\n{"message":"b"}\n');
+      const gzip = gzipSync(body);
+      const zstd = zstdCompress(body);
+      for (const [encoding, wire] of [['gzip', gzip], ['zstd', zstd]] as const) {
+        const response = await fetch(receiver.url, { method: 'POST', body: wire, headers: { 'content-encoding': encoding } });
+        assert.equal(response.status, 200);
+        await response.arrayBuffer();
+      }
+      assert.equal(receiver.lines, 4);
+      assert.equal(receiver.bytes, gzip.length + zstd.length);
     } finally {
       await receiver.stop();
     }

@@ -5,6 +5,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { decompress as zstdDecompress } from 'zstd-napi';
 import { dockerTimestampMs } from './docker-timestamp.js';
 import { LatencyHistogram } from './latency-histogram.js';
 
@@ -25,6 +27,7 @@ export interface CountingReceiver {
   readonly url: string;
   readonly lines: number;
   readonly requests: number;
+  /** Bytes received as sent (compressed when the capturer compresses). */
   readonly bytes: number;
   /** performance.now() of the first and latest line received; 0 before any. */
   readonly firstAt: number;
@@ -83,14 +86,21 @@ export async function startCountingReceiver(options: CountingReceiverOptions = {
     identities.set(identity, (identities.get(identity) ?? 0) + 1);
   };
 
+  /** Bodies as the capturer's sink.compression sends them (gzip, zstd), decoded to count lines. */
+  const decode = (wire: Buffer, encoding: string | undefined): Buffer => {
+    if (encoding === 'gzip') return gunzipSync(wire);
+    if (encoding === 'zstd') return zstdDecompress(wire);
+    return wire;
+  };
+
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       requests += 1;
-      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      bytes += body.length;
-      if (request.method === 'POST') countBody(body, performance.now(), Date.now());
+      const wire = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      bytes += wire.length;
+      if (request.method === 'POST') countBody(decode(wire, request.headers['content-encoding']), performance.now(), Date.now());
       const reply = (): void => {
         pendingReplies -= 1;
         response.writeHead(200, { 'Content-Length': '0' });

@@ -28,7 +28,8 @@ export interface ProfileSummary {
 
 function area(url: string, functionName: string): string {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
-  const source = /\/src\/([a-z-]+)\//.exec(url);
+  // The built program (dist/ship/…) is reported under the source folder it comes from (src/ship).
+  const source = /\/(?:src|dist)\/([a-z-]+)\//.exec(url);
   if (source && !url.includes('node_modules')) return `src/${source[1]}`;
   const dependency = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (dependency) return `dep:${dependency[1]}`;
@@ -37,7 +38,7 @@ function area(url: string, functionName: string): string {
 }
 
 function shortUrl(url: string): string {
-  const at = url.lastIndexOf('/src/');
+  const at = Math.max(url.lastIndexOf('/src/'), url.lastIndexOf('/dist/'));
   if (at >= 0 && !url.includes('node_modules')) return url.slice(at + 1);
   const dependency = url.lastIndexOf('node_modules/');
   if (dependency >= 0) return url.slice(dependency + 'node_modules/'.length);

@@ -32,6 +32,7 @@ const { values } = parseArgs({
     lines: { type: 'string', default: '1000000' },
     'line-bytes': { type: 'string', default: '100' },
     'ceiling-runs': { type: 'string', default: '2' },
+    'no-loghose': { type: 'boolean', default: false },
     'fan-containers': { type: 'string', default: '200' },
     'fan-rate': { type: 'string', default: '50' },
     'fan-seconds': { type: 'string', default: '30' },
@@ -60,6 +61,8 @@ if (values.help) {
   console.log(`usage: npm run bench -- [--scenario ${SCENARIOS.join('|')}]... [--json] [--cpu-prof DIR] [--set section.key=value]...
   --set:      a capturer config override for every scenario, e.g. --set sink.batch.max_events=5000
   throughput: --lines N (1000000) --line-bytes N (100) --ceiling-runs N (2)
+              --no-loghose (do not run docker-loghose on the container while it writes)
+              --capturer-root DIR (also here: the capturer rows run that checkout's dist/)
   fan-in:     --fan-containers N (200) --fan-rate LINES_PER_S (50) --fan-seconds N (30)
               --fan-max-streams N (50) --fan-rotation DURATION (250ms)
   slow-sink:  --slow-lines N (60000) --slow-delay-ms MS (2000) --slow-buffer SIZE (8MiB)
@@ -118,7 +121,7 @@ for (const name of chosen) {
   const ctx: ScenarioContext = { docker, dockerHost, runId, cpuProfDir, configOverrides, note: (message) => console.error(`bench: ${message}`) };
   let result: ScenarioResult;
   try {
-    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs') });
+    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), loghose: !values['no-loghose'], ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}) });
     else if (name === 'fan-in')
       result = await runFanIn(ctx, {
         containers: integer('fan-containers'),

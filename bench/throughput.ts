@@ -1,36 +1,93 @@
 // throughput: one container holding N lines of ~100 bytes, read from the start. First the
 // ceiling (frame-only reader, in this process), then the capturer shipping everything to the
-// counting receiver. Both read the same, already-written log, so the ratio compares readers.
+// counting receiver, once per capturer route. Both read the same, already-written log, so the
+// ratio compares readers. The host pays dockerd's CPU as well as the reader's, so every row
+// reports the reader's CPU, dockerd's CPU (from /proc/<pid>/stat of the private daemon) and
+// their sum per line.
+//
+// Peer: docker-loghose (npm) reads through `attach`, which only sees output written while it is
+// attached, so it runs on the same container WHILE the container writes (the container waits a
+// few seconds before writing so it can attach). dockerd's CPU in its row is therefore the cost
+// of the write itself (json-file) plus the attach copy; `container_write_dockerd_cpu_us_per_line`
+// is the same window's dockerd CPU and is the plain write cost in runs with `--no-loghose`.
 import { createBenchContainer, daemonPid, waitForExit } from './bench-docker.js';
 import { readLogCeiling } from './ceiling-reader.js';
 import type { CeilingResult } from './ceiling-reader.js';
 import { startCapturer } from './capturer-process.js';
 import { startCountingReceiver } from './counting-receiver.js';
+import { readLogCeilingRaw } from './raw-ceiling-reader.js';
+import { loghoseCli, startLoghose } from './loghose-peer.js';
+import type { LoghosePeer } from './loghose-peer.js';
 import { processCpuUs } from './proc-stats.js';
 import { errorSummary, fastWriterScript, round, withOverrides } from './scenario.js';
-import type { ScenarioContext, ScenarioResult } from './scenario.js';
+import type { CapturerConfigSections, ScenarioContext, ScenarioResult } from './scenario.js';
 
 export interface ThroughputOptions {
   lines: number;
   lineBytes: number;
   ceilingRuns: number;
+  /** Run docker-loghose on the container while it writes (a peer row). */
+  loghose: boolean;
+  /** Run another checkout's build (its dist/) as the capturer: a before/after in one run. */
+  capturerRoot?: string;
 }
+
+/**
+ * One way the capturer reads a container, measured as its own row. Figures of the route named
+ * `api` keep their historical names (`capturer_lines_per_s`, `cpu_us_per_line`, …); every other
+ * route's are prefixed with its name (`file_capturer_lines_per_s`, `file_cpu_us_per_line`, …).
+ *
+ * HOOK for the file route (json-file read from disk): add an entry whose `config` turns it on
+ * (and points it at the daemon's container directory: `daemonContainersDir(ctx.dockerHost)` in
+ * bench-docker.ts gives it for the private daemon), e.g.
+ *   { name: 'file', config: () => ({ capture: { <the file route's settings> } }) }
+ * Everything else (ready window, CPU of the capturer and of dockerd, host sum, ratio to the
+ * frame-only reader, peak RSS) is measured the same way for every route; dockerd should do
+ * (almost) nothing on the file route, and its row will show that.
+ */
+export interface CapturerRoute {
+  name: string;
+  config: (ctx: ScenarioContext) => CapturerConfigSections;
+}
+
+export const CAPTURER_ROUTES: CapturerRoute[] = [{ name: 'api', config: () => ({}) }];
+
+/** Seconds the container waits before writing when docker-loghose has to attach first. */
+const ATTACH_WAIT_S = 5;
 
 export async function runThroughput(ctx: ScenarioContext, options: ThroughputOptions): Promise<ScenarioResult> {
   const result: ScenarioResult = { scenario: 'throughput', lines: options.lines, line_bytes: options.lineBytes };
-  ctx.note(`throughput: writing ${options.lines} lines into one container`);
-  const container = await createBenchContainer(ctx.docker, {
-    runId: ctx.runId,
-    name: `lct-bench-${ctx.runId}-throughput`,
-    script: fastWriterScript(options.lines, options.lineBytes),
-  });
-  const writeStarted = performance.now();
-  await waitForExit(container, 15 * 60_000);
-  result.container_write_s = round((performance.now() - writeStarted) / 1000, 1);
-
-  // The best of a few runs: the first also warms the page cache for the capturer that follows.
   const dockerd = daemonPid(ctx.dockerHost);
   const dockerdCpuUs = (): number => (dockerd === undefined ? Number.NaN : processCpuUs(dockerd));
+  if (dockerd === undefined) ctx.note('throughput: dockerd is not the private daemon: its CPU is not reported');
+
+  const withLoghose = options.loghose && loghoseCli() !== undefined;
+  if (options.loghose && !withLoghose) result.loghose_error = 'docker-loghose is not installed (npm ci installs it: it is a devDependency)';
+  const name = `lct-bench-${ctx.runId}-throughput`;
+  ctx.note(`throughput: writing ${options.lines} lines into one container${withLoghose ? ', docker-loghose attached' : ''}`);
+  const writer = fastWriterScript(options.lines, options.lineBytes);
+  const container = await createBenchContainer(ctx.docker, {
+    runId: ctx.runId,
+    name,
+    script: withLoghose ? `sleep ${ATTACH_WAIT_S}; ${writer}` : writer,
+    start: false,
+  });
+  let loghose: LoghosePeer | undefined;
+  if (withLoghose) loghose = startLoghose(ctx.dockerHost, `^/?${name}$`, dockerdCpuUs);
+  try {
+    const dockerdBeforeWrite = dockerdCpuUs();
+    const writeStarted = performance.now();
+    await container.start();
+    await waitForExit(container, 15 * 60_000);
+    const writeS = (performance.now() - writeStarted) / 1000 - (withLoghose ? ATTACH_WAIT_S : 0);
+    result.container_write_s = round(writeS, 1);
+    result.container_write_dockerd_cpu_us_per_line = round((dockerdCpuUs() - dockerdBeforeWrite) / options.lines, 2);
+    if (loghose) Object.assign(result, await loghoseRow(ctx, loghose, options.lines, dockerdCpuUs));
+  } finally {
+    await loghose?.stop();
+  }
+
+  // The best of a few runs: the first also warms the page cache for the capturer that follows.
   let ceiling: CeilingResult | undefined;
   let ceilingDockerdCpuUs = Number.NaN;
   for (let run = 0; run < options.ceilingRuns; run++) {
@@ -50,22 +107,64 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
   result.ceiling_wall_s = round(ceiling.wallMs / 1000, 2);
   result.ceiling_cpu_us_per_line = round(ceiling.cpuUs / ceiling.lines, 2);
   result.ceiling_dockerd_cpu_us_per_line = round(ceilingDockerdCpuUs / ceiling.lines, 2);
+  result.ceiling_host_cpu_us_per_line = round((ceiling.cpuUs + ceilingDockerdCpuUs) / ceiling.lines, 2);
   result.ceiling_mib_per_s = round(ceiling.bytes / 1024 / 1024 / (ceiling.wallMs / 1000), 1);
 
+  // The same reader without node:http (chunked encoding and frames decoded in one pass): what
+  // decoding that way would save per line. Best of as many runs.
+  let raw: CeilingResult | undefined;
+  let rawDockerdCpuUs = Number.NaN;
+  for (let run = 0; run < options.ceilingRuns; run++) {
+    const dockerdBefore = dockerdCpuUs();
+    const attempt = await readLogCeilingRaw(ctx.dockerHost, container.id);
+    const dockerdSpent = dockerdCpuUs() - dockerdBefore;
+    if (!raw || attempt.wallMs < raw.wallMs) {
+      raw = attempt;
+      rawDockerdCpuUs = dockerdSpent;
+    }
+  }
+  if (raw && raw.lines === options.lines) {
+    result.raw_ceiling_lines_per_s = Math.round(raw.lines / (raw.wallMs / 1000));
+    result.raw_ceiling_cpu_us_per_line = round(raw.cpuUs / raw.lines, 2);
+    result.raw_ceiling_dockerd_cpu_us_per_line = round(rawDockerdCpuUs / raw.lines, 2);
+    result.raw_ceiling_host_cpu_us_per_line = round((raw.cpuUs + rawDockerdCpuUs) / raw.lines, 2);
+  } else if (raw) {
+    result.raw_ceiling_error = `read ${raw.lines} lines, expected ${options.lines}`;
+  }
+
+  for (const route of CAPTURER_ROUTES) {
+    const prefix = route.name === 'api' ? '' : `${route.name}_`;
+    const readers = { linesPerS: ceilingLinesPerS, cpuUsPerLine: ceiling.cpuUs / ceiling.lines, rawCpuUsPerLine: raw && raw.lines === options.lines ? raw.cpuUs / raw.lines : Number.NaN };
+    Object.assign(result, prefixed(prefix, await capturerRow(ctx, route, options.lines, readers, dockerdCpuUs, options.capturerRoot)));
+  }
+  ctx.note(`throughput: readers (lines/s, reader / dockerd / host CPU µs per line):\n${readerTable(result)}`);
+  return result;
+}
+
+/** One capturer run over the whole log, with the given route. */
+async function capturerRow(
+  ctx: ScenarioContext,
+  route: CapturerRoute,
+  lines: number,
+  ceiling: { linesPerS: number; cpuUsPerLine: number; rawCpuUsPerLine: number },
+  dockerdCpuUs: () => number,
+  capturerRoot: string | undefined,
+): Promise<ScenarioResult> {
+  const row: ScenarioResult = { scenario: 'throughput' };
   const receiver = await startCountingReceiver();
   try {
     const spawnedAt = performance.now();
-    const capturer = await startCapturer({ runId: ctx.runId, dockerHost: ctx.dockerHost, sinkUrl: receiver.url, cpuProfDir: ctx.cpuProfDir, config: withOverrides(ctx) });
+    const capturer = await startCapturer({ runId: ctx.runId, dockerHost: ctx.dockerHost, sinkUrl: receiver.url, cpuProfDir: ctx.cpuProfDir, config: withOverrides(ctx, route.config(ctx)), ...(capturerRoot !== undefined ? { repoRoot: capturerRoot } : {}) });
     try {
-      // The window starts when the capturer is ready (not at spawn: transpiling with tsx is not
-      // capture work). Lines it delivered before then are taken out of the count.
+      // The window starts when the capturer is ready (start-up is not capture work). Lines it
+      // delivered before then are taken out of the count.
       const readyAt = performance.now();
       const cpuAtReady = capturer.cpuUs();
       const dockerdAtReady = dockerdCpuUs();
       const linesAtReady = receiver.lines;
-      result.capturer_startup_s = round((readyAt - spawnedAt) / 1000, 2);
-      ctx.note(`throughput: capturer ready after ${result.capturer_startup_s} s (${linesAtReady} lines already delivered)`);
-      await receiver.waitForLines(options.lines, { timeoutMs: 20 * 60_000, stallMs: 120_000 }).catch((error: unknown) => {
+      row.capturer_startup_s = round((readyAt - spawnedAt) / 1000, 2);
+      ctx.note(`throughput: ${route.name} route: capturer ready after ${row.capturer_startup_s} s (${linesAtReady} lines already delivered)`);
+      await receiver.waitForLines(lines, { timeoutMs: 20 * 60_000, stallMs: 120_000 }).catch((error: unknown) => {
         ctx.note(`throughput: the capturer's stderr (tail):\n${capturer.stderrTail()}`);
         throw error;
       });
@@ -74,25 +173,84 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
       const dockerdSpent = dockerdCpuUs() - dockerdAtReady;
       const windowLines = receiver.lines - linesAtReady;
       const capturerLinesPerS = windowLines / ((doneAt - readyAt) / 1000);
-      result.capturer_lines_per_s = Math.round(capturerLinesPerS);
-      result.capturer_wall_s = round((doneAt - readyAt) / 1000, 2);
-      result.capturer_wall_s_from_spawn = round((doneAt - spawnedAt) / 1000, 2);
-      result.throughput_ratio = round(capturerLinesPerS / ceilingLinesPerS, 3);
-      result.cpu_us_per_line = round(cpuUs / windowLines, 2);
-      result.cpu_ratio = round(cpuUs / windowLines / (ceiling.cpuUs / ceiling.lines), 2);
-      result.dockerd_cpu_us_per_line = round(dockerdSpent / windowLines, 2);
-      result.peak_rss_mib = round(capturer.memory().peakRssMiB, 1);
-      result.lines_received = receiver.lines;
-      result.requests = receiver.requests;
-      result.mib_shipped = round(receiver.bytes / 1024 / 1024, 1);
+      row.capturer_lines_per_s = Math.round(capturerLinesPerS);
+      row.capturer_wall_s = round((doneAt - readyAt) / 1000, 2);
+      row.capturer_wall_s_from_spawn = round((doneAt - spawnedAt) / 1000, 2);
+      row.throughput_ratio = round(capturerLinesPerS / ceiling.linesPerS, 3);
+      row.cpu_us_per_line = round(cpuUs / windowLines, 2);
+      row.cpu_ratio = round(cpuUs / windowLines / ceiling.cpuUsPerLine, 2);
+      // Against the one-pass frame-only reader (raw socket): what node:http's per-chunk events cost on top.
+      row.raw_cpu_ratio = round(cpuUs / windowLines / ceiling.rawCpuUsPerLine, 2);
+      row.dockerd_cpu_us_per_line = round(dockerdSpent / windowLines, 2);
+      row.host_cpu_us_per_line = round((cpuUs + dockerdSpent) / windowLines, 2);
+      row.peak_rss_mib = round(capturer.memory().peakRssMiB, 1);
+      row.lines_received = receiver.lines;
+      row.requests = receiver.requests;
+      row.mib_shipped = round(receiver.bytes / 1024 / 1024, 1);
     } finally {
-      result.capturer_exit_code = await capturer.stop();
+      row.capturer_exit_code = await capturer.stop();
     }
   } catch (error) {
-    result.capturer_error = errorSummary(error);
-    ctx.note(`throughput: capturer failed: ${error instanceof Error ? error.message : String(error)}`);
+    row.capturer_error = errorSummary(error);
+    ctx.note(`throughput: ${route.name} route: capturer failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     await receiver.stop();
   }
-  return result;
+  return row;
+}
+
+/** docker-loghose's row: from its first line to its last, while the container wrote. */
+async function loghoseRow(ctx: ScenarioContext, loghose: LoghosePeer, lines: number, dockerdCpuUs: () => number): Promise<ScenarioResult> {
+  const row: ScenarioResult = { scenario: 'throughput', loghose_version: loghose.version };
+  try {
+    // The container has exited; what it wrote is in dockerd's attach buffers or on its way.
+    await loghose.waitForLines(lines, 10_000);
+  } catch (error) {
+    row.loghose_error = errorSummary(error);
+    ctx.note(`throughput: docker-loghose: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (loghose.lines === 0) return row;
+  const cpuUs = loghose.cpuUs() - loghose.cpuAtFirstUs;
+  // dockerd from the first line to the last (the container has exited since: dockerd is idle).
+  const dockerdUs = dockerdCpuUs() - loghose.sampleAtFirst;
+  const seconds = (loghose.lastAt - loghose.firstAt) / 1000;
+  row.loghose_lines = loghose.lines;
+  row.loghose_lines_missed = lines - loghose.lines;
+  // Which lines: the writer numbers them from 1 (`%09d`), so the first and last seen tell where.
+  row.loghose_first_line_number = lineNumberIn(loghose.firstLine);
+  row.loghose_last_line_number = lineNumberIn(loghose.lastLine);
+  row.loghose_lines_per_s = Math.round(loghose.lines / seconds);
+  row.loghose_cpu_us_per_line = round(cpuUs / loghose.lines, 2);
+  row.loghose_dockerd_cpu_us_per_line_during_write = round(dockerdUs / loghose.lines, 2);
+  row.loghose_host_cpu_us_per_line_during_write = round((cpuUs + dockerdUs) / loghose.lines, 2);
+  return row;
+}
+
+/** The writer's line number in one of docker-loghose's NDJSON records (`"line":"000000001 xxx"`), or null. */
+function lineNumberIn(record: string): number | null {
+  const match = /"line":"(\d{9}) /.exec(record);
+  return match ? Number(match[1]) : null;
+}
+
+function prefixed(prefix: string, row: ScenarioResult): Record<string, ScenarioResult[string]> {
+  const out: Record<string, ScenarioResult[string]> = {};
+  for (const [key, value] of Object.entries(row)) if (key !== 'scenario') out[`${prefix}${key}`] = value;
+  return out;
+}
+
+/** The readers side by side, for the progress notes (the JSON has every figure). */
+function readerTable(result: ScenarioResult): string {
+  type Cell = ScenarioResult[string] | undefined;
+  const rows: Array<[string, Cell, Cell, Cell, Cell]> = [
+    ['frame-only reader (API)', result.ceiling_lines_per_s, result.ceiling_cpu_us_per_line, result.ceiling_dockerd_cpu_us_per_line, result.ceiling_host_cpu_us_per_line],
+    ['frame-only reader, raw socket (one-pass chunked + frames)', result.raw_ceiling_lines_per_s, result.raw_ceiling_cpu_us_per_line, result.raw_ceiling_dockerd_cpu_us_per_line, result.raw_ceiling_host_cpu_us_per_line],
+  ];
+  for (const route of CAPTURER_ROUTES) {
+    const prefix = route.name === 'api' ? '' : `${route.name}_`;
+    rows.push([`log-capturer, ${route.name} route`, result[`${prefix}capturer_lines_per_s`], result[`${prefix}cpu_us_per_line`], result[`${prefix}dockerd_cpu_us_per_line`], result[`${prefix}host_cpu_us_per_line`]]);
+  }
+  if (result.loghose_lines !== undefined) {
+    rows.push([`docker-loghose ${String(result.loghose_version)} (attach, while writing)`, result.loghose_lines_per_s, result.loghose_cpu_us_per_line, result.loghose_dockerd_cpu_us_per_line_during_write, result.loghose_host_cpu_us_per_line_during_write]);
+  }
+  return rows.map((cells) => cells.map((cell) => String(cell ?? '-')).join(' | ')).join('\n');
 }

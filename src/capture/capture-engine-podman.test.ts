@@ -16,6 +16,7 @@ import { silentLogger } from '../utils/logger.js';
 import { CaptureEngine } from './capture-engine.js';
 import type { CapturedLine, LineConsumer } from './captured-line.js';
 import type { Position } from './position.js';
+import { MULTILINE_OFF } from './multiline-rule.js';
 import type { PositionSource } from './position-source.js';
 
 class Collector extends EventEmitter implements LineConsumer {
@@ -43,7 +44,7 @@ const NO_POSITIONS: PositionSource = { firstRun: true, get: (): Position | undef
 function config(capture: Partial<CapturerConfig['capture']>): CapturerConfig {
   return {
     docker: { host: 'unix:///fake', requestTimeoutMs: 1000 },
-    capture: { maxStreams: 10, rotationIntervalMs: 60_000, pollIntervalMs: 20, initialPosition: 'beginning', maxLineBytes: 1 << 20, hostName: 'h', eventIds: true, ...capture },
+    capture: { maxStreams: 10, rotationIntervalMs: 60_000, pollIntervalMs: 20, initialPosition: 'beginning', maxLineBytes: 1 << 20, hostName: 'h', multiline: MULTILINE_OFF, eventIds: true, ...capture },
     filters: { includeNames: [], excludeNames: [], includeImages: [], excludeImages: [], includeLabels: [], excludeLabels: [], optOutLabel: 'log-capturer.enable' },
     sink: {
       type: 'stdout', compression: 'none', batch: { maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 1000 }, maxInFlight: 1,

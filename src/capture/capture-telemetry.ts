@@ -7,16 +7,22 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { describeRefusedId } from '../docker/container-id.js';
 import type { ContainerInfo } from '../docker/container-info.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import { Tally, scrapedCounter } from '../telemetry/scraped-counter.js';
 import type { Logger } from '../utils/logger.js';
 import type { SilenceReason, SilentVerdict } from './capture-status.js';
 import type { DaemonProfile } from './daemon-profile.js';
 import type { Position } from './position.js';
 
+/** A counter with its labels resolved once (prom-client's labels() result). */
 type CounterChild = { inc(value?: number): void };
 
 /** Why a log stream was opened again (`start`: the first time, or after the container started again). */
 export type ReopenKind = 'start' | 'rotation' | 'turn' | 'reconnect' | 'poll';
 const REOPEN_KINDS: readonly ReopenKind[] = ['start', 'rotation', 'turn', 'reconnect', 'poll'];
+
+/** What completed a multiline record: its rule, its timeout, the limits (cut), or a flush (the container stopped, capture stops). */
+export type MultilineEnd = 'rule' | 'timeout' | 'limit' | 'flush';
+const MULTILINE_ENDS: readonly MultilineEnd[] = ['rule', 'timeout', 'limit', 'flush'];
 
 /** How long a container's repeated daemon error reports are summarised instead of logged one by one. */
 const DAEMON_ERROR_LOG_INTERVAL_MS = 60_000;
@@ -25,10 +31,6 @@ export class CaptureTelemetry {
   private readonly streamsActive: Gauge;
   private readonly streamRotations: Counter;
   private readonly containersWatched: Gauge;
-  private readonly linesRead: Counter<'stream'>;
-  private readonly bytesRead: Counter;
-  private readonly partialLinesMerged: Counter;
-  private readonly linesTruncated: Counter;
   private readonly unreadableContainers: Counter;
   private readonly daemonErrors: Counter;
   private readonly streamsPaused: Gauge;
@@ -49,9 +51,15 @@ export class CaptureTelemetry {
   private silentCounts: () => Record<SilenceReason, number> = () => ({ undecodable: 0, not_delivered: 0 });
   /** The name each container's undecodable-bytes series carries, to remove it when the container goes. */
   private readonly undecodableSeries = new Map<string, string>();
-  /** Per-stream children, resolved once: the hot path must not hash labels. */
-  readonly stdoutLines: CounterChild;
-  readonly stderrLines: CounterChild;
+  /** Per-end children, resolved once: in continue_through mode nearly every line is a group. */
+  private readonly multilineRecords: Record<MultilineEnd, CounterChild>;
+  private readonly multilineLabelErrors: Counter;
+  // Hot-path counts: plain integers, read by their counters when /metrics is scraped.
+  readonly stdoutLines = new Tally();
+  readonly stderrLines = new Tally();
+  private readonly bytesTally = new Tally();
+  private readonly partialLinesTally = new Tally();
+  private readonly truncatedTally = new Tally();
   private readonly daemonErrorLogged = new Map<string, { at: number; suppressed: number }>();
 
   constructor(registry: MetricsRegistry, private readonly logger: Logger, private readonly now: () => number = Date.now) {
@@ -59,10 +67,11 @@ export class CaptureTelemetry {
     this.streamsActive = new Gauge({ name: 'log_capturer_container_streams_active', help: 'Docker log streams open now.', registers });
     this.streamRotations = new Counter({ name: 'log_capturer_container_stream_rotations_total', help: 'Log streams closed and reopened at their position by rotation.', registers });
     this.containersWatched = new Gauge({ name: 'log_capturer_containers_watched', help: 'Containers selected for capture (streaming, waiting or paused).', registers });
-    this.linesRead = new Counter({ name: 'log_capturer_lines_read_total', help: 'Complete log lines read from Docker.', labelNames: ['stream'] as const, registers });
-    this.bytesRead = new Counter({ name: 'log_capturer_bytes_read_total', help: 'Bytes of log stream read from Docker.', registers });
-    this.partialLinesMerged = new Counter({ name: 'log_capturer_partial_lines_merged_total', help: 'Lines rebuilt from several 16 KiB partial frames.', registers });
-    this.linesTruncated = new Counter({ name: 'log_capturer_lines_truncated_total', help: 'Lines cut at capture.max_line_bytes.', registers });
+    scrapedCounter({ name: 'log_capturer_lines_read_total', help: 'Complete log lines read from Docker.', labelNames: ['stream'] as const, registers },
+      [{ tally: this.stdoutLines, labels: { stream: 'stdout' } }, { tally: this.stderrLines, labels: { stream: 'stderr' } }]);
+    scrapedCounter({ name: 'log_capturer_bytes_read_total', help: 'Bytes of log stream read from Docker.', registers }, [{ tally: this.bytesTally }]);
+    scrapedCounter({ name: 'log_capturer_partial_lines_merged_total', help: 'Lines rebuilt from several 16 KiB partial frames.', registers }, [{ tally: this.partialLinesTally }]);
+    scrapedCounter({ name: 'log_capturer_lines_truncated_total', help: 'Lines cut at capture.max_line_bytes.', registers }, [{ tally: this.truncatedTally }]);
     this.unreadableContainers = new Counter({ name: 'log_capturer_unreadable_containers_total', help: 'Containers whose log driver cannot be read (501), reported once each.', registers });
     this.daemonErrors = new Counter({ name: 'log_capturer_daemon_stream_errors_total', help: 'Error frames (type 3) and undecodable data the daemon wrote into log streams.', registers });
     this.streamsPaused = new Gauge({ name: 'log_capturer_streams_paused', help: '1 while capture is paused by backpressure, else 0.', registers });
@@ -92,13 +101,12 @@ export class CaptureTelemetry {
       labelNames: ['container_name', 'reason'] as const,
       registers,
     });
+    const multilineRecords = new Counter({ name: 'log_capturer_multiline_records_total', help: 'Groups of lines a multiline rule completed (each one record), by what completed it: rule, timeout, limit (cut at max_lines or max_bytes), flush (the container stopped, or capture stopped).', labelNames: ['end'] as const, registers });
+    this.multilineRecords = { rule: multilineRecords.labels('rule'), timeout: multilineRecords.labels('timeout'), limit: multilineRecords.labels('limit'), flush: multilineRecords.labels('flush') };
+    this.multilineLabelErrors = new Counter({ name: 'log_capturer_multiline_label_errors_total', help: 'Containers whose log-capturer.multiline.* labels were invalid and ignored (counted once per container).', registers });
+    for (const end of MULTILINE_ENDS) this.multilineRecords[end].inc(0);
     for (const kind of REOPEN_KINDS) this.reopens.inc({ kind }, 0);
     for (const reason of ['small_log', 'too_large'] as const) this.tailFallbacks.inc({ reason }, 0);
-    // Known label values start at 0, so a series exists (and rate() works) before the first line.
-    this.stdoutLines = this.linesRead.labels('stdout');
-    this.stderrLines = this.linesRead.labels('stderr');
-    this.stdoutLines.inc(0);
-    this.stderrLines.inc(0);
   }
 
   // ---- streams (hot path: no logging) ----------------------------------------------------
@@ -112,15 +120,15 @@ export class CaptureTelemetry {
   }
 
   bytes(count: number): void {
-    this.bytesRead.inc(count);
+    this.bytesTally.count += count;
   }
 
   partialLineMerged(): void {
-    this.partialLinesMerged.inc();
+    this.partialLinesTally.count += 1;
   }
 
   lineTruncated(): void {
-    this.linesTruncated.inc();
+    this.truncatedTally.count += 1;
   }
 
   rotated(): void {
@@ -140,6 +148,20 @@ export class CaptureTelemetry {
     this.logger.warn(
       { container_id: container.id, container_name: container.name, missing_lines: missing, log_driver: container.logDriver, log_options: container.logOptions },
       'capture: the daemon rotated this container\'s log files away faster than they were read; lines it deleted unread are lost (raise max-size/max-file, or give it a follow stream)',
+    );
+  }
+
+  /** A multiline group became a record. */
+  multilineRecord(end: MultilineEnd): void {
+    this.multilineRecords[end].inc();
+  }
+
+  /** A container's multiline labels do not make a valid rule: they are ignored. Called once per container. */
+  multilineLabelsInvalid(container: ContainerInfo, problems: readonly string[], fallback: 'the configured rule' | 'no grouping'): void {
+    this.multilineLabelErrors.inc();
+    this.logger.warn(
+      { container_id: container.id, container_name: container.name, problems },
+      `capture: this container's multiline labels are invalid and ignored (${fallback} applies): ${problems.join('; ')}`,
     );
   }
 

@@ -10,6 +10,12 @@ export interface CapturedLine {
   position: Position;
   /** Lines of the same container and stream with the very same timestamp before this one: with them it names the line. */
   ordinal: number;
+  /**
+   * Present when a multiline rule joined this record from several lines (`message` holds them
+   * joined with `\n`, `line.timestamp` is the first one's), or when it is a part of a group cut
+   * at capture.multiline.max_lines or max_bytes (`cut`). Absent for an ordinary line.
+   */
+  multiline?: { lines: number; cut?: true };
 }
 
 /**

@@ -135,6 +135,40 @@ describe('ContainerStream', () => {
     assert.deepEqual(s.position(), { sinceMs: base + 1, skip: 4 });
   });
 
+  it('a rotation does not close a stream whose daemon is still silent before its position: it waits for the skipped lines', async () => {
+    // A loaded daemon answering `since` on a long log sends the headers, then nothing while it
+    // scans. Closing on quiet then would reopen (and scan) forever.
+    const start = { sinceMs: Date.UTC(2026, 10, 28, 1, 0, 0, 0), skip: 2 };
+    let serverRes: ServerResponse | undefined;
+    fake.handler = (res) => {
+      serverRes = res;
+    };
+    const collector = new Collector();
+    const s = stream(collector, start);
+    await s.open();
+    s.requestRotation();
+    // Several quiet windows pass with nothing from the daemon: the stream stays open.
+    await new Promise((resolve) => setTimeout(resolve, 5 * 100));
+    assert.equal(s.lines, 0);
+    const settledEarly = await Promise.race([s.done.then(() => true), Promise.resolve(false)]);
+    assert.equal(settledEarly, false, 'still open while the daemon owes the skipped lines');
+    serverRes?.write(Buffer.concat([frame(1, TS(0), 'a\n'), frame(1, TS(0), 'b\n'), frame(1, TS(1), 'new\n')]));
+    assert.deepEqual(await s.done, { kind: 'closed' });
+    assert.deepEqual(collector.texts(), ['stdout:new']);
+  });
+
+  it('a rotation closes a stream that went quiet past its position', async () => {
+    const start = { sinceMs: Date.UTC(2026, 10, 28, 1, 0, 0, 0), skip: 2 };
+    fake.handler = (res) => res.write(Buffer.concat([frame(1, TS(0), 'a\n'), frame(1, TS(0), 'b\n')])); // then idle
+    const collector = new Collector();
+    const s = stream(collector, start);
+    await s.open();
+    await waitUntil('the skipped lines', () => s.bytes > 0);
+    s.requestRotation();
+    assert.deepEqual(await s.done, { kind: 'closed' });
+    assert.equal(collector.lines.length, 0);
+  });
+
   it('keeps its start position while closed in the middle of the skipped lines', async () => {
     const start = { sinceMs: Date.UTC(2026, 10, 28, 1, 0, 0, 0), skip: 5 };
     fake.handler = (res) => res.write(Buffer.concat([frame(1, TS(0), 'a\n'), frame(1, TS(1), 'b\n')])); // then idle

@@ -44,7 +44,8 @@ export interface ContainerStreamOptions {
   opening?: LogOpening;
   /** Follow new lines (default) or read to the current end and stop. */
   follow?: boolean;
-  consumer: LineConsumer;
+  /** Where its lines go: the task's consumer, or its multiline joiner in front of it. */
+  consumer: Pick<LineConsumer, 'accept'>;
   telemetry: CaptureTelemetry;
   /** How to ask this daemon and read its answer (default: Docker's, for the container's TTY). */
   dialect?: LogDialect;
@@ -183,10 +184,10 @@ export class ContainerStream {
     return this.lines >= Math.max(1, this.start.skip);
   }
 
-  /** Checks, after QUIET_MS, whether no byte came meanwhile; re-arms for the remaining time if one did. */
-  private armQuietCheck(): void {
+  /** Checks, after QUIET_MS (at least minWaitMs), whether no byte came meanwhile; re-arms for the remaining time if one did. */
+  private armQuietCheck(minWaitMs = 1): void {
     if (this.quietTimer !== undefined || this.closing || this.finished) return;
-    const wait = Math.max(1, QUIET_MS - (performance.now() - this.lastDataAt));
+    const wait = Math.max(minWaitMs, QUIET_MS - (performance.now() - this.lastDataAt));
     this.quietTimer = setTimeout(() => {
       this.quietTimer = undefined;
       if (this.closing || this.finished) return;
@@ -195,7 +196,12 @@ export class ContainerStream {
         return;
       }
       if (this.reader.windowVerdict === 'pending') this.reader.giveUpPendingWindow();
-      else if (this.rotationRequested) void this.close();
+      // Quiet means caught up only past the position: before it the daemon still owes the lines
+      // the position skips, and a loaded daemon answering `since` on a long log may take longer
+      // than QUIET_MS to send the first of them. Closing then would reopen (and pay for the same
+      // scan) forever; the stream closes once it makes progress or goes quiet past its position.
+      else if (this.rotationRequested && this.reader.reachedPosition) void this.close();
+      else if (this.rotationRequested) this.armQuietCheck(QUIET_MS);
     }, wait);
     this.quietTimer.unref();
   }
@@ -283,11 +289,10 @@ export class ContainerStream {
     this.destroyResponse();
   }
 
-  // prom-client hashes the labels on every inc(): the line counters are added once per chunk
-  // (hundreds of lines) instead of once per line.
+  // The line tallies are shared by every stream: added once per chunk (hundreds of lines).
   private countLines(): void {
-    if (this.uncountedStdout > 0) this.options.telemetry.stdoutLines.inc(this.uncountedStdout);
-    if (this.uncountedStderr > 0) this.options.telemetry.stderrLines.inc(this.uncountedStderr);
+    this.options.telemetry.stdoutLines.count += this.uncountedStdout;
+    this.options.telemetry.stderrLines.count += this.uncountedStderr;
     this.uncountedStdout = 0;
     this.uncountedStderr = 0;
   }

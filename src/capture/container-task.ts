@@ -27,6 +27,8 @@ import type { CaptureTelemetry, ReopenKind } from './capture-telemetry.js';
 import type { ContainerCaptureState, ContainerCaptureStatus } from './capture-status.js';
 import type { LineConsumer } from './captured-line.js';
 import { ContainerStream } from './container-stream.js';
+import { MultilineJoiner } from './multiline-joiner.js';
+import { containerRule } from './multiline-rule.js';
 import type { StreamOutcome } from './container-stream.js';
 import { timestampMs } from './position.js';
 import type { Position } from './position.js';
@@ -44,7 +46,7 @@ export interface TaskServices {
   consumer: LineConsumer;
   pool: StreamPool;
   telemetry: CaptureTelemetry;
-  capture: Pick<CaptureConfig, 'rotationIntervalMs' | 'maxLineBytes' | 'pollIntervalMs'>;
+  capture: Pick<CaptureConfig, 'rotationIntervalMs' | 'maxLineBytes' | 'pollIntervalMs' | 'multiline'>;
   backoff: BackoffOptions;
   /** What the daemon can do (tail windows; follow streams across log rotation). */
   daemon(): DaemonProfile;
@@ -116,6 +118,11 @@ export class ContainerTask {
   private streamOpenedAt = 0;
   /** Ends the loop's current sleep or pause wait early. */
   private wake: (() => void) | undefined;
+  /**
+   * Joins lines into records when the container has a multiline rule; it outlives the streams,
+   * so a group open when a stream is reopened keeps growing (see multiline-joiner.ts).
+   */
+  private readonly joiner: MultilineJoiner | undefined;
 
   constructor(info: ContainerInfo, position: Position, private readonly services: TaskServices) {
     this.currentInfo = info;
@@ -123,6 +130,18 @@ export class ContainerTask {
     this.position = { ...position };
     // The daemon's `since` is not trusted on logs it rotates where its follow is not trusted either.
     this.planner = new TailWindowPlanner(() => services.daemon().tailWindows, () => !this.pollOnly);
+    const multiline = services.capture.multiline;
+    const { rule, problems } = containerRule(info.labels, multiline);
+    // A task lives as long as its container, whose labels never change: reported once.
+    if (problems.length > 0) services.telemetry.multilineLabelsInvalid(info, problems, rule ? 'the configured rule' : 'no grouping');
+    this.joiner = rule === undefined ? undefined : new MultilineJoiner({
+      rule,
+      limits: { maxLines: multiline.maxLines, maxBytes: multiline.maxBytes },
+      consumer: services.consumer,
+      start: position,
+      onBackpressure: () => services.onBackpressure(),
+      telemetry: services.telemetry,
+    });
   }
 
   get id(): string {
@@ -192,6 +211,7 @@ export class ContainerTask {
 
   pause(): void {
     if (!this.stream) return;
+    this.joiner?.suspend(); // waiting for room is not waiting for the container
     this.stream.pause();
     if (this.currentState === 'streaming') this.setState('paused');
   }
@@ -199,6 +219,7 @@ export class ContainerTask {
   resume(): void {
     if (this.stream) {
       this.stream.resume();
+      if (this.stream.isOpen) this.joiner?.resume();
       if (this.currentState === 'paused') this.setState('streaming');
     } else if (this.currentState === 'paused') {
       this.wake?.();
@@ -235,6 +256,7 @@ export class ContainerTask {
     this.wake?.();
     if (this.stream) void this.stream.close();
     await this.runner;
+    this.joiner?.close();
   }
 
   status(): ContainerCaptureStatus {
@@ -377,6 +399,10 @@ export class ContainerTask {
     } finally {
       this.releaseSlot();
       this.wake = undefined;
+      // Stopped, destroyed, unreadable or shutting down: no more lines come for the open groups
+      // (a container that starts again starts a new loop). Emitted now, they are acknowledged
+      // like any record; on SIGKILL instead they are read again from their first line.
+      if (this.joiner !== undefined && !this.joiner.flush()) this.services.onBackpressure();
     }
   }
 
@@ -424,7 +450,7 @@ export class ContainerTask {
       position: this.position,
       opening,
       follow,
-      consumer: this.services.consumer,
+      consumer: this.joiner ?? this.services.consumer,
       telemetry: this.services.telemetry,
       dialect: logDialect(this.services.daemon(), this.currentInfo.tty),
       maxLineBytes: this.services.capture.maxLineBytes,
@@ -434,10 +460,12 @@ export class ContainerTask {
     this.streamFollows = follow;
     const kind: ReopenKind = follow ? this.nextOpenKind : 'poll';
     const asked = performance.now();
+    this.joiner?.suspend(); // until the daemon answers, no line can come
     try {
       await stream.open();
     } catch (error) {
       this.stream = undefined;
+      this.joiner?.resume();
       throw error;
     }
     this.streamOpenedAt = Date.now();
@@ -449,6 +477,7 @@ export class ContainerTask {
     } else if (this.services.isPaused()) {
       stream.pause();
     }
+    if (!this.services.isPaused()) this.joiner?.resume();
     const rotation = follow
       ? setTimeout(() => {
           this.rotateDue = true;
@@ -459,6 +488,9 @@ export class ContainerTask {
     const outcome = await stream.done;
     clearTimeout(rotation);
     this.silence.streamEnded(stream);
+    // We closed it to reopen it: the time until the next stream answers is not the container's.
+    // (A stream the daemon ended, or that failed, leaves the clock running: the container may be done.)
+    if (outcome.kind === 'closed' && !this.stopping) this.joiner?.suspend();
     this.position = stream.position();
     this.lines += stream.lines;
     this.bytes += stream.bytes;

@@ -248,6 +248,14 @@ export class PositionedLineReader {
     return this.parser.undecodableBytes;
   }
 
+  /**
+   * Whether the stream has passed its position: every line the position skips came back (or
+   * turned out to be rotated away). Until then the daemon still owes us lines.
+   */
+  get reachedPosition(): boolean {
+    return this.toSkip === 0;
+  }
+
   /** Where to reopen so that the next line is the first one not handed on. */
   position(): Position {
     // While still skipping, the tracker has seen only part of what was consumed before.

@@ -3,6 +3,7 @@
 // published as plugin-config/schema.json; example plugin-config/log-capturer.yaml) uses snake_case
 // keys and strings such as `5m` and `1MiB`; src/config/resolve-config.ts turns that into this shape. Keys in comments are the file's keys.
 // The choices (sink types, log levels...) are the schema's enums, so they cannot disagree with it.
+import type { MultilineSettings } from '../capture/multiline-rule.js';
 import type { ConfigFile } from './config-file-schema.js';
 
 export type SinkType = ConfigFile['sink']['type'];
@@ -45,6 +46,8 @@ export interface CaptureConfig {
   maxLineBytes: number;
   /** capture.host_name (default the machine's hostname): the `host` field of every record */
   hostName: string;
+  /** capture.multiline: the rule for every container (or none) and the limits of every rule */
+  multiline: MultilineSettings;
   /** capture.event_id (default true): records carry `event_id` (src/ship/event-id.ts) */
   eventIds: boolean;
 }

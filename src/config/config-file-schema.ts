@@ -12,6 +12,7 @@
 // the literal as it is, costs nothing at run time (a type-only dev dependency), and treats a key
 // with a `default` as present, which is what ajv's useDefaults makes true.
 import type { FromSchema } from 'json-schema-to-ts';
+import { MULTILINE_TIMEOUT_MAX, MULTILINE_TIMEOUT_MIN } from '../capture/multiline-rule.js';
 
 /** Bounds of the `duration` and `size` keywords, written like the values: `{ "min": "100ms" }`. */
 export interface UnitBounds {
@@ -153,6 +154,53 @@ export const CONFIG_FILE_SCHEMA = {
           minLength: 1,
           'x-default-text': "the machine's hostname",
           description: 'Value of the host field of every record.',
+        },
+        multiline: {
+          type: 'object',
+          description: "Joining lines into one record (Java and Python stack traces, Go panics), per container and stream, with the settings of Vector's multiline option. Off unless start_pattern, condition_pattern and mode are set (for every container), or a container sets them with log-capturer.multiline.* labels; the limits apply to both.",
+          additionalProperties: false,
+          properties: {
+            start_pattern: {
+              type: 'string',
+              format: 'regex',
+              'x-expected': 'a regular expression such as ^[^\\s]',
+              'x-default-text': 'unset (no rule for every container)',
+              description: 'A line matching this regular expression (JavaScript syntax) while no group is open opens a group; any other line outside a group is a record of its own.',
+            },
+            condition_pattern: {
+              type: 'string',
+              format: 'regex',
+              'x-expected': 'a regular expression such as ^\\s',
+              'x-default-text': 'unset',
+              description: 'Decides for each later line whether the group goes on, as mode says.',
+            },
+            mode: {
+              type: 'string',
+              enum: ['continue_through', 'continue_past', 'halt_before', 'halt_with'],
+              'x-default-text': 'unset',
+              description: 'continue_through: lines matching condition_pattern join, the first other line starts anew; continue_past: likewise, but that line joins and ends the group; halt_before: lines not matching join, the first matching line starts anew; halt_with: likewise, but that line joins and ends the group.',
+            },
+            timeout: {
+              type: 'string',
+              description: 'A group whose stream brings no new line for this long is complete (time spent reopening a stream or paused by backpressure does not count).',
+              duration: { min: MULTILINE_TIMEOUT_MIN, max: MULTILINE_TIMEOUT_MAX },
+              default: '1s',
+            },
+            max_lines: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 100000,
+              default: 500,
+              description: 'A group reaching this many lines is cut: the part is sent with multiline_cut: true and the group goes on in the next record.',
+            },
+            max_bytes: {
+              type: ['string', 'integer'],
+              description: 'Likewise for the joined message\'s size; a single longer line is a record of its own.',
+              size: { min: '1KiB', max: '64MiB' },
+              default: '1MiB',
+            },
+          },
+          default: {},
         },
         event_id: {
           type: 'boolean',

@@ -8,6 +8,7 @@ import { CONFIG_FILE_SCHEMA } from './config-file-schema.js';
 import type { ConfigFile, SchemaNode, UnitBounds } from './config-file-schema.js';
 import { checkDockerHost, checkHttpUrl, parseListen } from './address-formats.js';
 import { parseDuration, parseSize } from './units.js';
+import { checkPattern } from '../capture/multiline-rule.js';
 
 export type { SchemaNode, UnitBounds };
 
@@ -92,6 +93,7 @@ export const FORMAT_CHECKS: Record<string, (text: string) => { ok: boolean; reas
   'docker-host': checkDockerHost,
   'http-url': checkHttpUrl,
   listen: parseListen,
+  regex: checkPattern,
 };
 
 let cachedValidator: ValidateFunction<ConfigFile> | undefined;

@@ -43,7 +43,7 @@ void describe('loadConfig', () => {
     assert.equal(config.sink.url, undefined);
     assert.deepEqual(config.sink.batch, { maxEvents: 1000, maxBytes: 1_048_576, lingerMs: 1000 });
     assert.deepEqual(config.sink.retry, { initialBackoffMs: 250, maxBackoffMs: 30_000, configErrorBackoffMs: 30_000 });
-    assert.deepEqual(config.capture, { maxStreams: 100, rotationIntervalMs: 300_000, pollIntervalMs: 1000, initialPosition: 'beginning', maxLineBytes: 1_048_576, hostName: hostname(), eventIds: true });
+    assert.deepEqual(config.capture, { maxStreams: 100, rotationIntervalMs: 300_000, pollIntervalMs: 1000, initialPosition: 'beginning', maxLineBytes: 1_048_576, hostName: hostname(), multiline: { timeoutMs: 1000, maxLines: 500, maxBytes: 1_048_576 }, eventIds: true });
     assert.deepEqual(config.buffer, { maxBytes: 64 * 1_048_576, resumeBytes: 32 * 1_048_576 });
     assert.deepEqual(config.server, { enabled: true, host: '127.0.0.1', port: 8001, maxConnections: 128 });
     assert.deepEqual(config.checkpoint, { stateDir: './.log-capturer-state', flushIntervalMs: 1000, deadLetterMaxBytes: 64 * 1_048_576 });

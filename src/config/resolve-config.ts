@@ -75,6 +75,21 @@ function authorizationProblems(config: RawConfig, sources: SourceLookup): Config
   return problems;
 }
 
+const MULTILINE_RULE_KEYS = ['start_pattern', 'condition_pattern', 'mode'] as const;
+
+/** capture.multiline's rule is its three keys together: one or two alone would be a rule half written. */
+function multilineProblems(config: RawConfig, sources: SourceLookup): ConfigProblem[] {
+  const section = ['capture', 'multiline'];
+  const set = MULTILINE_RULE_KEYS.filter((key) => getAt(config, [...section, key]) !== undefined);
+  if (set.length === 0 || set.length === MULTILINE_RULE_KEYS.length) return [];
+  const given = set.map((key) => `capture.multiline.${key}`).join(' and ');
+  return MULTILINE_RULE_KEYS.filter((key) => !set.includes(key)).map((key) => ({
+    source: sources.sourceOf([...section, set[0] as string]),
+    path: [...section, key].join('.'),
+    message: expectedGot(`a value, since ${given} ${set.length === 1 ? 'is' : 'are'} set`, 'nothing', 'a multiline rule needs start_pattern, condition_pattern and mode together: set it, or remove the others'),
+  }));
+}
+
 /**
  * Rules across keys, checked on the merged configuration even when other keys are broken (every
  * problem at once); a value that does not parse is left to the schema's message.
@@ -103,6 +118,7 @@ export function crossKeyProblems(config: RawConfig, sources: SourceLookup): Conf
     });
   }
   problems.push(...authorizationProblems(config, sources));
+  problems.push(...multilineProblems(config, sources));
   return problems;
 }
 
@@ -132,6 +148,14 @@ export function resolveConfig(file: ConfigFile): CapturerConfig {
       initialPosition: capture.initial_position,
       maxLineBytes: bytes(capture.max_line_bytes),
       hostName: capture.host_name ?? hostname(),
+      multiline: {
+        ...(capture.multiline.start_pattern !== undefined ? { startPattern: capture.multiline.start_pattern } : {}),
+        ...(capture.multiline.condition_pattern !== undefined ? { conditionPattern: capture.multiline.condition_pattern } : {}),
+        ...(capture.multiline.mode !== undefined ? { mode: capture.multiline.mode } : {}),
+        timeoutMs: ms(capture.multiline.timeout),
+        maxLines: capture.multiline.max_lines,
+        maxBytes: bytes(capture.multiline.max_bytes),
+      },
       eventIds: capture.event_id ?? true,
     },
     filters: {

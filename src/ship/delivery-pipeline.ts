@@ -14,10 +14,12 @@
 // batch in halves that are sent one after the other (order again), down to a single record,
 // which is dead-lettered.
 //
-// MEMORY: buffer.max_bytes bounds the encoded records held until acknowledged (queued + under
-// way). Above it accept() returns false and capture stops reading; below buffer.resume_bytes the
-// pipeline emits 'drain' (undici's dispatcher contract). Once a batch is built its records become
-// views into the batch body, so a record is held once, not twice.
+// MEMORY: buffer.max_bytes bounds the memory of the encoded records held until acknowledged
+// (queued + under way). Records are written straight into per-container segments (see
+// record-segments.ts), whose whole capacity is counted. Above the bound accept() returns false
+// and capture stops reading; below buffer.resume_bytes the pipeline emits 'drain' (undici's
+// dispatcher contract). A batch body is a view of a segment, or a copy the records move to, so a
+// record is held once, not twice.
 import { EventEmitter } from 'node:events';
 import type { CapturedLine, LineConsumer } from '../capture/captured-line.js';
 import type { CapturerConfig } from '../config/capturer-config.js';
@@ -29,20 +31,23 @@ import type { AcknowledgedRecord } from './ack-tracker.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { DeadLetterFile } from './dead-letter-file.js';
 import { RecordEncoder } from './record-encoder.js';
+import { RecordMemory, recordView } from './record-segments.js';
+import type { RecordSegment, SegmentOwner, SegmentRecord } from './record-segments.js';
 import { ShipTelemetry, retryReason } from './ship-telemetry.js';
 import type { RetryOutcome, SendOutcome, Sink } from './sinks/sink.js';
 
-interface BufferedRecord extends AcknowledgedRecord {
-  bytes: Buffer;
+interface BufferedRecord extends AcknowledgedRecord, SegmentRecord {
   /** Epoch ms when it was buffered: how long the oldest unacknowledged record has waited. */
   acceptedAt: number;
 }
 
 /** One container's records not yet in a batch, oldest first. */
-class ContainerQueue {
+class ContainerQueue implements SegmentOwner {
   private items: BufferedRecord[] = [];
   private head = 0;
   bytes = 0;
+  /** Where this container's next record is written. */
+  segment: RecordSegment | undefined;
   /** A batch with this container's records is under way. */
   busy = false;
   gone = false;
@@ -55,7 +60,7 @@ class ContainerQueue {
 
   push(record: BufferedRecord): void {
     this.items.push(record);
-    this.bytes += record.bytes.length;
+    this.bytes += record.length;
   }
 
   peek(): BufferedRecord | undefined {
@@ -67,7 +72,7 @@ class ContainerQueue {
     if (record === undefined) return undefined;
     this.items[this.head] = undefined as unknown as BufferedRecord; // let it be collected
     this.head += 1;
-    this.bytes -= record.bytes.length;
+    this.bytes -= record.length;
     if (this.head === this.items.length) {
       this.items = [];
       this.head = 0;
@@ -112,6 +117,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   private readonly telemetry: ShipTelemetry;
   private readonly random: () => number;
   private readonly encoder: RecordEncoder;
+  private readonly memory: RecordMemory;
   private readonly acks: AckTracker;
   private readonly deadLetter: DeadLetterFile;
   private readonly maxEvents: number;
@@ -122,7 +128,6 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   private readonly ready = new Map<string, ContainerQueue>();
   private eligibleEvents = 0;
   private eligibleBytes = 0;
-  private bufferedBytes = 0;
   private bufferedEvents = 0;
   private inFlight = 0;
   private readonly deliveries = new Set<Promise<void>>();
@@ -154,6 +159,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
     this.telemetry = new ShipTelemetry(options.registry, options.logger);
     this.random = options.random ?? Math.random;
     this.encoder = new RecordEncoder(options.config.capture.hostName, options.config.capture.eventIds);
+    this.memory = new RecordMemory(options.config.buffer.maxBytes);
     this.acks = new AckTracker({ checkpoints: options.checkpoints, telemetry: this.telemetry });
     this.deadLetter = new DeadLetterFile({ stateDir: options.config.checkpoint.stateDir, maxBytes: options.config.checkpoint.deadLetterMaxBytes, telemetry: this.telemetry });
     this.maxEvents = Math.max(1, options.config.sink.batch.maxEvents);
@@ -169,28 +175,34 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   /** Takes the line; false when the buffer is over buffer.max_bytes: send no more until 'drain'. */
   accept(line: CapturedLine): boolean {
     const containerId = line.container.id;
-    const bytes = this.encoder.encodeRecord(line);
-    const record: BufferedRecord = {
-      containerId, seq: this.acks.register(containerId), position: line.position,
-      timestamp: line.line.timestamp, containerName: line.container.name, bytes, acceptedAt: Date.now(),
-    };
     let queue = this.queues.get(containerId);
     if (queue === undefined) {
       queue = new ContainerQueue(containerId);
       this.queues.set(containerId, queue);
     }
+    // Straight into the container's segment: no Buffer of its own, no copy until a batch needs one.
+    // The O(1) bound on its size, or for a line too long for that, its exact size.
+    const reserve = this.encoder.maxRecordBytes(line);
+    const segment = this.memory.segmentFor(queue, reserve <= this.memory.maxSegmentBytes ? reserve : this.encoder.recordBytes(line), queue.bytes);
+    const start = segment.used;
+    const end = this.encoder.encodeInto(line, segment.buffer, start);
+    this.memory.written(segment, end);
+    const length = end - start;
+    const record: BufferedRecord = {
+      containerId, seq: this.acks.register(containerId), position: line.position,
+      timestamp: line.line.timestamp, containerName: line.container.name, segment, start, length, acceptedAt: Date.now(),
+    };
     queue.gone = false;
     queue.push(record);
-    this.bufferedBytes += bytes.length;
     this.bufferedEvents += 1;
     if (!queue.busy) {
       if (!this.ready.has(containerId)) this.ready.set(containerId, queue);
       this.eligibleEvents += 1;
-      this.eligibleBytes += bytes.length;
+      this.eligibleBytes += length;
     }
-    if (!this.full && this.bufferedBytes > this.config.buffer.maxBytes) {
+    if (!this.full && this.memory.heldBytes > this.config.buffer.maxBytes) {
       this.full = true;
-      this.telemetry.buffered(this.bufferedBytes);
+      this.telemetry.buffered(this.memory.heldBytes);
     }
     if (this.eligibleEvents >= this.maxEvents || this.eligibleBytes >= this.maxBatchBytes) this.dispatch();
     else if (this.lingerTimer === undefined && !this.lingerDue) this.startLinger();
@@ -263,7 +275,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
         ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
         lastSuccessAt: this.lastSuccessAt,
       },
-      buffer: { bytes: this.bufferedBytes, maxBytes: this.config.buffer.maxBytes, events: this.bufferedEvents, paused: this.full },
+      buffer: { bytes: this.memory.heldBytes, maxBytes: this.config.buffer.maxBytes, events: this.bufferedEvents, paused: this.full },
       inFlight: this.inFlight,
       deadLetterEvents: this.deadLetterCount,
       acknowledgedBytes: this.acknowledgedBytes,
@@ -325,7 +337,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
         this.ready.delete(queue.id);
         continue;
       }
-      if (records.length > 0 && (records.length >= this.maxEvents || bytes + first.bytes.length > this.maxBatchBytes)) break;
+      if (records.length > 0 && (records.length >= this.maxEvents || bytes + first.length > this.maxBatchBytes)) break;
       // From now on this container is busy: its remaining records wait for this batch.
       this.ready.delete(queue.id);
       this.eligibleEvents -= queue.size;
@@ -333,10 +345,10 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
       queue.busy = true;
       queues.push(queue);
       for (let next = queue.peek(); next !== undefined; next = queue.peek()) {
-        if (records.length > 0 && (records.length >= this.maxEvents || bytes + next.bytes.length > this.maxBatchBytes)) break;
+        if (records.length > 0 && (records.length >= this.maxEvents || bytes + next.length > this.maxBatchBytes)) break;
         queue.shift();
         records.push(next);
-        bytes += next.bytes.length;
+        bytes += next.length;
       }
       if (records.length >= this.maxEvents || bytes >= this.maxBatchBytes) break;
     }
@@ -345,7 +357,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
 
   private launch(batch: Batch): void {
     this.inFlight += 1;
-    this.telemetry.buffered(this.bufferedBytes);
+    this.telemetry.buffered(this.memory.heldBytes);
     const delivery = this.deliverBatch(batch).catch((error: unknown) => {
       // deliver() handles every outcome; reaching here is a bug, and the records stay buffered.
       this.telemetry.deliveryBug(error);
@@ -356,7 +368,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
 
   private async deliverBatch(batch: Batch): Promise<void> {
     try {
-      await this.deliver(batch.records, joinRecords(batch.records));
+      await this.deliver(batch.records, this.memory.join(batch.records));
     } finally {
       this.inFlight -= 1;
       for (const queue of batch.queues) {
@@ -431,9 +443,9 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
     this.sending.delete(records);
     this.sending.add(second);
     try {
-      await this.deliver(first, joinRecords(first));
+      await this.deliver(first, this.memory.join(first));
       if (this.stopped) return;
-      await this.deliver(second, joinRecords(second));
+      await this.deliver(second, this.memory.join(second));
     } finally {
       this.sending.delete(second);
     }
@@ -452,7 +464,7 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   /** Returns false when the dead-letter file cannot be written: then the batch is kept and retried. */
   private async toDeadLetter(records: BufferedRecord[], reason: string, status: number): Promise<boolean> {
     try {
-      await this.deadLetter.write(records.map((r) => r.bytes), reason, status);
+      await this.deadLetter.write(records.map(recordView), reason, status);
     } catch (error) {
       this.lastError = `cannot write ${this.deadLetter.path}: ${error instanceof Error ? error.message : String(error)}`;
       this.telemetry.deadLetterFailed(records.length, this.deadLetter.path, error);
@@ -484,12 +496,10 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   // ---- buffer accounting and backpressure ------------------------------------------------
 
   private release(records: BufferedRecord[]): void {
-    let bytes = 0;
-    for (const record of records) bytes += record.bytes.length;
-    this.bufferedBytes -= bytes;
+    this.memory.release(records);
     this.bufferedEvents -= records.length;
-    this.telemetry.buffered(this.bufferedBytes);
-    if (this.full && this.bufferedBytes < this.config.buffer.resumeBytes) {
+    this.telemetry.buffered(this.memory.heldBytes);
+    if (this.full && this.memory.heldBytes < this.config.buffer.resumeBytes) {
       this.full = false;
       this.emit('drain');
     }
@@ -521,14 +531,3 @@ export class DeliveryPipeline extends EventEmitter implements LineConsumer {
   }
 }
 
-/** The batch body; the records become views into it, so their own buffers can be collected. */
-function joinRecords(records: BufferedRecord[]): Buffer {
-  const body = Buffer.concat(records.map((r) => r.bytes));
-  let offset = 0;
-  for (const record of records) {
-    const length = record.bytes.length;
-    record.bytes = body.subarray(offset, offset + length);
-    offset += length;
-  }
-  return body;
-}

@@ -3,6 +3,7 @@
 // owns these series; nothing else writes them. The checkpoint store registers its own.
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
+import { Tally, scrapedCounter } from '../telemetry/scraped-counter.js';
 import type { Logger } from '../utils/logger.js';
 import type { RetryOutcome } from './sinks/sink.js';
 
@@ -19,7 +20,8 @@ export function retryReason(outcome: RetryOutcome): string {
 }
 
 export class ShipTelemetry {
-  private readonly eventsSent: Counter;
+  /** Read by its counter when /metrics is scraped. */
+  private readonly eventsSent = new Tally();
   private readonly sendErrors: Counter<'reason'>;
   private readonly retries: Counter;
   private readonly deadLetterEvents: Counter;
@@ -30,7 +32,7 @@ export class ShipTelemetry {
 
   constructor(registry: MetricsRegistry, private readonly logger: Logger) {
     const registers = [registry];
-    this.eventsSent = new Counter({ name: 'log_capturer_events_sent_total', help: 'Records the receiver acknowledged.', registers });
+    scrapedCounter({ name: 'log_capturer_events_sent_total', help: 'Records the receiver acknowledged.', registers }, [{ tally: this.eventsSent }]);
     this.sendErrors = new Counter({ name: 'log_capturer_send_errors_total', help: 'Failed sink requests by reason.', labelNames: ['reason'] as const, registers });
     this.retries = new Counter({ name: 'log_capturer_retries_total', help: 'Sink requests sent again after a failure.', registers });
     this.deadLetterEvents = new Counter({ name: 'log_capturer_dead_letter_events_total', help: 'Records the receiver refused as a whole (400, or 413 alone), handed to the dead-letter file.', registers });
@@ -59,7 +61,7 @@ export class ShipTelemetry {
   }
 
   sent(events: number): void {
-    this.eventsSent.inc(events);
+    this.eventsSent.count += events;
   }
 
   sendFailed(reason: string): void {

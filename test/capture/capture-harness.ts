@@ -17,13 +17,14 @@ import { silentLogger } from '../../src/utils/logger.js';
 import { daemonLines } from '../support/docker.js';
 import type { ReferenceLine } from '../support/docker.js';
 import { waitFor } from '../support/wait-for.js';
+import { MULTILINE_OFF } from '../../src/capture/multiline-rule.js';
 
 export const RUN_LABEL = 'lct.run';
 
 export function captureConfig(run: string, capture: Partial<CapturerConfig['capture']> = {}, host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'): CapturerConfig {
   return {
     docker: { host, requestTimeoutMs: 30_000 },
-    capture: { maxStreams: 100, rotationIntervalMs: 60_000, pollIntervalMs: 1000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host', eventIds: true, ...capture },
+    capture: { maxStreams: 100, rotationIntervalMs: 60_000, pollIntervalMs: 1000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host', multiline: MULTILINE_OFF, eventIds: true, ...capture },
     filters: {
       includeNames: [], excludeNames: [], includeImages: [], excludeImages: [],
       includeLabels: [`${RUN_LABEL}=${run}`], excludeLabels: [], optOutLabel: 'log-capturer.enable',

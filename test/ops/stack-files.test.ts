@@ -24,7 +24,7 @@ const root = new URL('../../', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, root), 'utf8');
 
 /** The record fields the capturer promises (Vector's docker_logs names, plus ours). */
-const RECORD_FIELDS = ['timestamp', 'message', 'event_id', 'stream', 'container_id', 'container_name', 'container_created_at', 'image', 'label', 'host', 'source_type', 'truncated'];
+const RECORD_FIELDS = ['timestamp', 'message', 'event_id', 'stream', 'container_id', 'container_name', 'container_created_at', 'image', 'label', 'host', 'source_type', 'truncated', 'multiline_lines', 'multiline_cut'];
 
 type Table = Record<string, unknown>;
 const isTable = (value: unknown): value is Table => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -33,13 +33,14 @@ function table(value: unknown, what: string): Table {
   return value;
 }
 
-/** Keys of a real record from the encoder, truncated so that the optional field shows too. */
+/** Keys of a real record from the encoder, truncated and joined (and cut) so that the optional fields show too. */
 function encoderFields(): string[] {
   const line: CapturedLine = {
     container: { id: 'c'.repeat(64), name: 'web', image: 'busybox', labels: { a: 'b' }, createdAt: '2026-01-01T00:00:00.000000000Z', tty: false, logDriver: 'json-file', logOptions: {}, running: true },
     line: { timestamp: '2026-11-28T01:43:21.152000367Z', stream: 'stdout', message: Buffer.from('x'), truncated: true, chunks: 1 },
     position: { sinceMs: 1, skip: 1 },
     ordinal: 0,
+    multiline: { lines: 2, cut: true },
   };
   return Object.keys(JSON.parse(new RecordEncoder('h').encodeRecord(line).toString('utf8')) as Table);
 }

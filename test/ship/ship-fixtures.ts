@@ -15,6 +15,7 @@ import { createMetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import type { MetricsRegistry } from '../../src/telemetry/metrics-registry.js';
 import { createLogger, silentLogger } from '../../src/utils/logger.js';
 import type { Logger } from '../../src/utils/logger.js';
+import { MULTILINE_OFF } from '../../src/capture/multiline-rule.js';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
@@ -22,7 +23,7 @@ export function testConfig(stateDir: string, overrides: { sink?: DeepPartial<Cap
   const sink = overrides.sink ?? {};
   return {
     docker: { host: 'unix:///nonexistent.sock', requestTimeoutMs: 30_000 },
-    capture: { maxStreams: 100, pollIntervalMs: 1000, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host', eventIds: true },
+    capture: { maxStreams: 100, pollIntervalMs: 1000, rotationIntervalMs: 300_000, initialPosition: 'beginning', maxLineBytes: 1024 * 1024, hostName: 'test-host', multiline: MULTILINE_OFF, eventIds: true },
     filters: { includeNames: [], excludeNames: [], includeImages: [], excludeImages: [], includeLabels: [], excludeLabels: [], optOutLabel: 'log-capturer.enable' },
     sink: {
       type: sink.type ?? 'vector',

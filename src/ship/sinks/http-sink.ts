@@ -14,10 +14,10 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Agent, errors } from 'undici';
 import type { Dispatcher } from 'undici';
-import { compress as zstdCompress } from 'zstd-napi';
 import type { Compression, SinkAuthConfig } from '../../config/capturer-config.js';
 import { stripUrlCredentials } from '../../utils/url-credentials.js';
 import type { RetryOutcome, SendOutcome, Sink } from './sink.js';
+import { ZstdCompressor } from './zstd-compressor.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -50,6 +50,8 @@ export class HttpSink implements Sink {
   private readonly headers: Record<string, string>;
   private readonly agent: Agent;
   private readonly compression: Compression;
+  /** zstd runs in a worker thread (created on first use); gzip in libuv's pool. Neither blocks the event loop. */
+  private readonly zstd = new ZstdCompressor();
   private readonly timeoutMs: number;
 
   constructor(options: HttpSinkOptions) {
@@ -111,15 +113,17 @@ export class HttpSink implements Sink {
 
   async close(): Promise<void> {
     await this.agent.close();
+    await this.zstd.close();
   }
 
   async destroy(): Promise<void> {
     await this.agent.destroy();
+    await this.zstd.close();
   }
 
   private async encode(body: Buffer): Promise<Buffer> {
     if (this.compression === 'gzip') return gzipAsync(body);
-    if (this.compression === 'zstd') return zstdCompress(body);
+    if (this.compression === 'zstd') return this.zstd.compress(body);
     return body;
   }
 }
