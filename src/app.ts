@@ -50,6 +50,7 @@ export async function startCapturer(config: CapturerConfig, logger: Logger): Pro
         sources: {
           shuttingDown: () => shuttingDown,
           dockerHealth: () => engine.dockerHealth(),
+          captureHealth: () => engine.captureHealth(),
           sinkHealth: () => pipeline.sinkHealth(),
           checkpointHealthy: () => checkpoints.healthy(),
           status: () => ({

@@ -21,10 +21,18 @@ import { BEGINNING } from './position.js';
 import type { Position } from './position.js';
 import type { PositionSource } from './position-source.js';
 import { StreamPool } from './stream-pool.js';
-import { UNKNOWN_DAEMON, profileOf } from './daemon-profile.js';
+import { UNKNOWN_DAEMON, logDialect, profileOf } from './daemon-profile.js';
 import type { DaemonProfile } from './daemon-profile.js';
+import { SILENCE_REASONS, SilenceMonitor } from './silence.js';
+import type { SilenceReason, SilentVerdict } from './silence.js';
 
 export type { DockerHealthReport } from './container-discovery.js';
+
+/** /readyz's `capture` check: no container is silent (see silence.ts). */
+export interface CaptureHealthReport {
+  ok: boolean;
+  silent: Array<{ id: string; name: string; reason: SilenceReason; since: string }>;
+}
 
 export interface CaptureEngineDeps {
   config: CapturerConfig;
@@ -37,9 +45,14 @@ export interface CaptureEngineDeps {
   selfContainerId?: string | null;
   /** Reconnect pacing for streams and events (default 250ms doubling to 30s). */
   backoff?: BackoffOptions;
+  /** A followed container quiet this long is asked whether the daemon has lines it did not deliver (default 60 s; see silence.ts). */
+  silenceProbeIntervalMs?: number;
 }
 
 const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 30_000 };
+const DEFAULT_SILENCE_PROBE_INTERVAL_MS = 60_000;
+/** How often silence is looked at (transitions logged, probes started): at most this, and at least 4 times per probe interval. */
+const SILENCE_CHECK_MS = 5_000;
 const WATCHED: ReadonlySet<ContainerCaptureState> = new Set(['streaming', 'waiting', 'paused', 'backoff']);
 
 export class CaptureEngine {
@@ -49,6 +62,9 @@ export class CaptureEngine {
   private readonly telemetry: CaptureTelemetry;
   private readonly pool: StreamPool;
   private readonly discovery: ContainerDiscovery;
+  private readonly silence: SilenceMonitor;
+  private readonly silenceCheckMs: number;
+  private silenceTimer: NodeJS.Timeout | undefined;
   private readonly services: TaskServices;
   private readonly tasks = new Map<string, ContainerTask>();
   private startedAtMs = 0;
@@ -97,6 +113,10 @@ export class CaptureEngine {
       onStateChange: (task, from, to) => this.countWatched(task, from, to),
       onDestroyed: (task) => this.drop(task),
     };
+    const probeIntervalMs = deps.silenceProbeIntervalMs ?? DEFAULT_SILENCE_PROBE_INTERVAL_MS;
+    this.silence = new SilenceMonitor({ docker: deps.docker, telemetry: this.telemetry, daemon: () => this.daemon, probeIntervalMs, maxLineBytes: deps.config.capture.maxLineBytes });
+    this.silenceCheckMs = Math.max(1, Math.min(SILENCE_CHECK_MS, Math.floor(probeIntervalMs / 4)));
+    this.telemetry.countSilentWith(() => this.silentCounts());
     if (selfId) this.telemetry.notReadingSelf(selfId);
   }
 
@@ -117,23 +137,26 @@ export class CaptureEngine {
       destroyed: (id) => this.tasks.get(id)?.containerDestroyed(),
       renamed: (id, name) => this.tasks.get(id)?.renamed(name),
       firstListing: (ids) => this.positions.retainOnly(ids),
-      connected: () => {
-        if (this.daemon.kind === 'unknown') void this.detectDaemon();
+      connected: async () => {
+        if (this.daemon.kind === 'unknown') await this.detectDaemon();
       },
     };
     await this.discovery.start(listener);
     this.slotTimer = setInterval(() => this.shareSlots(), this.config.capture.pollIntervalMs);
     this.slotTimer.unref();
+    this.silenceTimer = setInterval(() => this.silence.check(this.tasks.values()), this.silenceCheckMs);
+    this.silenceTimer.unref();
   }
 
   /** Stops following events and closes every stream fully; resolves when all are gone. Once. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.slotTimer);
+      clearInterval(this.silenceTimer);
       this.consumer.off('drain', this.onDrain);
       const discoveryStopped = this.discovery.stop();
       this.pool.cancelAll();
-      await Promise.all([discoveryStopped, ...[...this.tasks.values()].map((task) => task.stop())]);
+      await Promise.all([discoveryStopped, this.silence.close(), ...[...this.tasks.values()].map((task) => task.stop())]);
       this.telemetry.paused(false);
     })();
     return this.closing;
@@ -150,9 +173,20 @@ export class CaptureEngine {
 
   status(): CaptureStatus {
     const containers: ContainerCaptureStatus[] = [];
-    for (const task of this.tasks.values()) containers.push(task.status());
+    let silentContainers = 0;
+    for (const task of this.tasks.values()) {
+      const entry = this.withSilence(task);
+      if (entry.silent) silentContainers += 1;
+      containers.push(entry);
+    }
+    const daemon = this.daemon;
     return {
-      daemon: { kind: this.daemon.kind, version: this.daemon.version, api_version: this.daemon.apiVersion },
+      daemon: {
+        kind: daemon.kind, version: daemon.version, api_version: daemon.apiVersion,
+        ...(daemon.kind === 'podman' ? { libpod_api_version: daemon.libpodApiVersion } : {}),
+        stamp_resolution_ms: logDialect(daemon, false).resolutionMs,
+      },
+      silentContainers,
       paused: this.paused,
       pool: { capacity: this.pool.capacity, inUse: this.pool.inUse, waiting: this.pool.waiting, following: this.pool.following, polling: this.pool.polling, shared: this.pool.shared },
       containersDir: this.containersDir === undefined ? null : { ...this.containersDir },
@@ -162,6 +196,39 @@ export class CaptureEngine {
 
   dockerHealth(): DockerHealthReport {
     return this.discovery.health();
+  }
+
+  /** Not ok while a container yields no line though it should (see silence.ts). */
+  captureHealth(): CaptureHealthReport {
+    const silent: CaptureHealthReport['silent'] = [];
+    for (const task of this.tasks.values()) {
+      const verdict = this.verdictOf(task);
+      if (verdict) silent.push({ id: task.id, name: task.info.name, reason: verdict.reason, since: verdict.since });
+    }
+    return { ok: silent.length === 0, silent };
+  }
+
+  /** A task's status with the probes' verdict when its streams have none of their own. */
+  private withSilence(task: ContainerTask): ContainerCaptureStatus {
+    const entry = task.status();
+    if (entry.silent === undefined) {
+      const probed = this.silence.probeVerdict(task.id);
+      if (probed !== undefined) entry.silent = probed;
+    }
+    return entry;
+  }
+
+  private verdictOf(task: ContainerTask): SilentVerdict | undefined {
+    return this.withSilence(task).silent;
+  }
+
+  private silentCounts(): Record<SilenceReason, number> {
+    const counts = Object.fromEntries(SILENCE_REASONS.map((reason) => [reason, 0])) as Record<SilenceReason, number>;
+    for (const task of this.tasks.values()) {
+      const verdict = this.verdictOf(task);
+      if (verdict) counts[verdict.reason] += 1;
+    }
+    return counts;
   }
 
   /** Asks the daemon what it is (a failure leaves it unknown: the careful case, asked again on reconnection). */

@@ -14,6 +14,17 @@ export type ContainerCaptureState = 'streaming' | 'waiting' | 'paused' | 'stoppe
 
 /** How a container's log is read: the Docker log API, or its json-file log from docker.containers_dir. */
 export type CaptureRoute = 'api' | 'file';
+/** Why a container counts as silent (see silence.ts). */
+export type SilenceReason = 'undecodable' | 'not_delivered';
+
+/** A container that yields no line while it should: JSON for /status. */
+export interface SilentVerdict {
+  reason: SilenceReason;
+  /** When it was first seen (ISO 8601). */
+  since: string;
+  /** What was seen, for a human. */
+  detail: string;
+}
 
 export interface ContainerCaptureStatus {
   id: string;
@@ -30,12 +41,22 @@ export interface ContainerCaptureStatus {
   route: CaptureRoute;
   /** Why the file route is not used for it, when it was expected to be (code: message). */
   fileRouteError?: string;
+  /** Bytes of its log streams dropped as undecodable (not a frame, not a timestamp, not a real time). */
+  undecodableBytes: number;
+  /** Present while it yields no line though it should (see silence.ts). */
+  silent?: SilentVerdict;
   lastError?: string;
 }
 
 export interface CaptureStatus {
-  /** Which daemon answers (`docker`, `podman`, or `unknown` until it could be asked). */
-  daemon: { kind: string; version: string; api_version: string };
+  /**
+   * Which daemon answers (`docker`, `podman`, or `unknown` until it could be asked), its version
+   * and API version; for Podman also its libpod API version (TTY logs are read through it).
+   * `stamp_resolution_ms`: positions are whole multiples of it (1000 on Podman: stamps to the second).
+   */
+  daemon: { kind: string; version: string; api_version: string; libpod_api_version?: string; stamp_resolution_ms: number };
+  /** Containers that yield no line while they should (their entries say why). */
+  silentContainers: number;
   paused: boolean;
   pool: {
     capacity: number;

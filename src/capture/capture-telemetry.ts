@@ -9,6 +9,7 @@ import type { ContainerInfo } from '../docker/container-info.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import { Tally, scrapedCounter } from '../telemetry/scraped-counter.js';
 import type { Logger } from '../utils/logger.js';
+import type { SilenceReason, SilentVerdict } from './capture-status.js';
 import type { DaemonProfile } from './daemon-profile.js';
 import type { Position } from './position.js';
 
@@ -42,6 +43,16 @@ export class CaptureTelemetry {
   private readonly rotatedAway: Counter;
   private readonly routeFallbacks: Counter<'reason'>;
   private readonly fileWarnings: Counter;
+  private readonly undecodableBytes: Counter<'container_name'>;
+  private readonly silentContainers: Gauge<'reason'>;
+  /** 1 per silent container (series removed when it delivers again or goes). */
+  private readonly containerSilentSeries: Gauge<'container_name' | 'reason'>;
+  /** The series each silent container carries now, to remove it. */
+  private readonly silentSeries = new Map<string, { container_name: string; reason: SilenceReason }>();
+  /** The engine's count of silent containers by reason, read at each scrape. */
+  private silentCounts: () => Record<SilenceReason, number> = () => ({ undecodable: 0, not_delivered: 0 });
+  /** The name each container's undecodable-bytes series carries, to remove it when the container goes. */
+  private readonly undecodableSeries = new Map<string, string>();
   /** Per-end children, resolved once: in continue_through mode nearly every line is a group. */
   private readonly multilineRecords: Record<MultilineEnd, CounterChild>;
   private readonly multilineLabelErrors: Counter;
@@ -82,6 +93,23 @@ export class CaptureTelemetry {
       [{ tally: this.apiRouteLines, labels: { route: 'api' } }, { tally: this.fileRouteLines, labels: { route: 'file' } }]);
     this.routeFallbacks = new Counter({ name: 'log_capturer_file_route_fallbacks_total', help: 'Containers the file route could not read (or stopped reading), read through the API from the same position instead, by reason (the JsonFileError code).', labelNames: ['reason'] as const, registers });
     this.fileWarnings = new Counter({ name: 'log_capturer_file_route_warnings_total', help: 'Things the file route logged that lose nothing by themselves: no fs.watch (polling), a damaged entry skipped, a file truncated in place.', registers });
+    this.undecodableBytes = new Counter({ name: 'log_capturer_undecodable_bytes_total', help: 'Bytes of a container\'s log streams dropped as undecodable (not a frame, not a timestamp, not a real time), per container.', labelNames: ['container_name'] as const, registers });
+    const counts = (): Record<SilenceReason, number> => this.silentCounts();
+    this.silentContainers = new Gauge({
+      name: 'log_capturer_silent_containers',
+      help: 'Containers that yield no line while they should: undecodable (their streams deliver only undecodable bytes), not_delivered (followed, no line, while the daemon shows lines after their position).',
+      labelNames: ['reason'] as const,
+      registers,
+      collect() {
+        for (const [reason, count] of Object.entries(counts())) this.set({ reason }, count);
+      },
+    });
+    this.containerSilentSeries = new Gauge({
+      name: 'log_capturer_container_silent',
+      help: '1 for each container that yields no line while it should, by reason (undecodable, not_delivered); no series for a container that delivers.',
+      labelNames: ['container_name', 'reason'] as const,
+      registers,
+    });
     const multilineRecords = new Counter({ name: 'log_capturer_multiline_records_total', help: 'Groups of lines a multiline rule completed (each one record), by what completed it: rule, timeout, limit (cut at max_lines or max_bytes), flush (the container stopped, or capture stopped).', labelNames: ['end'] as const, registers });
     this.multilineRecords = { rule: multilineRecords.labels('rule'), timeout: multilineRecords.labels('timeout'), limit: multilineRecords.labels('limit'), flush: multilineRecords.labels('flush') };
     this.multilineLabelErrors = new Counter({ name: 'log_capturer_multiline_label_errors_total', help: 'Containers whose log-capturer.multiline.* labels were invalid and ignored (counted once per container).', registers });
@@ -191,10 +219,53 @@ export class CaptureTelemetry {
   }
 
   daemonDetected(daemon: DaemonProfile): void {
+    const fields = { daemon: daemon.kind, version: daemon.version, api_version: daemon.apiVersion, ...(daemon.kind === 'podman' ? { libpod_api_version: daemon.libpodApiVersion } : {}), follows_rotation: daemon.followsRotation, tail_windows: daemon.tailWindows };
+    if (daemon.kind === 'podman') {
+      const tty = daemon.libpodApiVersion !== '' ? `TTY containers through /v${daemon.libpodApiVersion}/libpod/` : 'TTY containers through its raw compatible stream (no libpod API version in /version)';
+      this.logger.info(fields, `capture: daemon detected: Podman ${daemon.version}; positions in whole seconds with since as RFC 3339 (its stamps are cut to the second), no tail windows, ${tty}`);
+      return;
+    }
     this.logger.info(
-      { daemon: daemon.kind, version: daemon.version, api_version: daemon.apiVersion, follows_rotation: daemon.followsRotation, tail_windows: daemon.tailWindows },
-      daemon.followsRotation ? 'capture: daemon detected' : 'capture: daemon detected; containers whose logs it rotates are read by polls (its follow streams repeat lines across a rotation)',
+      fields,
+      daemon.followsRotation ? `capture: daemon detected: ${daemon.kind} ${daemon.version}` : `capture: daemon detected: ${daemon.kind} ${daemon.version}; containers whose logs it rotates are read by polls (its follow streams repeat lines across a rotation)`,
     );
+  }
+
+  /** Where the engine's count of silent containers comes from (read at each scrape). */
+  countSilentWith(counts: () => Record<SilenceReason, number>): void {
+    this.silentCounts = counts;
+  }
+
+  /** Bytes of a container's stream dropped as undecodable (the parser reported why: daemonError). */
+  undecodable(container: ContainerInfo, bytes: number): void {
+    const before = this.undecodableSeries.get(container.id);
+    if (before !== undefined && before !== container.name) this.undecodableBytes.remove({ container_name: before }); // renamed
+    this.undecodableSeries.set(container.id, container.name);
+    this.undecodableBytes.inc({ container_name: container.name }, bytes);
+  }
+
+  /** A container yields no line while it should (see silence.ts). */
+  containerSilent(container: ContainerInfo, verdict: SilentVerdict): void {
+    this.clearSilentSeries(container.id);
+    const labels = { container_name: container.name, reason: verdict.reason };
+    this.silentSeries.set(container.id, labels);
+    this.containerSilentSeries.set(labels, 1);
+    this.logger.error(
+      { container_id: container.id, container_name: container.name, reason: verdict.reason, detail: verdict.detail },
+      'capture: this container yields no log lines while it should; /status and /readyz say so until it does',
+    );
+  }
+
+  containerDeliversAgain(container: ContainerInfo): void {
+    this.clearSilentSeries(container.id);
+    this.logger.info({ container_id: container.id, container_name: container.name }, 'capture: this container yields log lines again');
+  }
+
+  private clearSilentSeries(containerId: string): void {
+    const labels = this.silentSeries.get(containerId);
+    if (labels === undefined) return;
+    this.silentSeries.delete(containerId);
+    this.containerSilentSeries.remove(labels);
   }
 
   notReadingSelf(id: string): void {
@@ -237,6 +308,12 @@ export class CaptureTelemetry {
   /** The container is gone: forget what was kept for it. */
   forget(containerId: string): void {
     this.daemonErrorLogged.delete(containerId);
+    this.clearSilentSeries(containerId);
+    const name = this.undecodableSeries.get(containerId);
+    if (name !== undefined) {
+      this.undecodableSeries.delete(containerId);
+      this.undecodableBytes.remove({ container_name: name });
+    }
   }
 
   taskFailed(container: ContainerInfo, error: unknown): void {

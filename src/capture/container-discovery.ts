@@ -39,8 +39,8 @@ export interface DiscoveryListener {
   renamed(id: string, name: string): void;
   /** The first listing that succeeded: every container that exists. */
   firstListing(ids: ReadonlySet<string>): void;
-  /** The events stream (re)connected: the daemon answers. */
-  connected(): void;
+  /** The events stream (re)connected: the daemon answers. The listing waits for what this returns (e.g. asking what the daemon is). */
+  connected(): Promise<void> | void;
 }
 
 export interface DockerHealthReport {
@@ -109,9 +109,11 @@ export class ContainerDiscovery {
         this.eventsConnected = true;
         this.dockerError = undefined;
         this.hinted = false;
-        this.listener?.connected();
         // Also on the first connection: it closes the gap between the list above and the events.
-        this.relist('reconnect').catch((error: unknown) => this.telemetry.listFailed(error, 'reconnect'));
+        // After the listener: containers found now are read the way the daemon wants.
+        Promise.resolve(this.listener?.connected())
+          .then(() => this.relist('reconnect'))
+          .catch((error: unknown) => this.telemetry.listFailed(error, 'reconnect'));
       },
       onDisconnected: (error) => {
         this.eventsConnected = false;

@@ -12,6 +12,7 @@ import type { ApiStream, DockerApi } from '../docker/docker-api.js';
 import type { LogLine } from '../docker/log-line.js';
 import type { CaptureTelemetry } from './capture-telemetry.js';
 import type { LineConsumer } from './captured-line.js';
+import type { LogDialect } from './daemon-profile.js';
 import { sinceParam } from './position.js';
 import type { Position } from './position.js';
 import { PositionedLineReader } from './positioned-line-reader.js';
@@ -46,6 +47,8 @@ export interface ContainerStreamOptions {
   /** Where its lines go: the task's consumer, or its multiline joiner in front of it. */
   consumer: Pick<LineConsumer, 'accept'>;
   telemetry: CaptureTelemetry;
+  /** How to ask this daemon and read its answer (default: Docker's, for the container's TTY). */
+  dialect?: LogDialect;
   maxLineBytes: number;
   /** The consumer said it is full (accept() returned false): stop reading until it drains. */
   onBackpressure: () => void;
@@ -64,6 +67,8 @@ export class ContainerStream {
 
   private readonly start: Position;
   private readonly reader: PositionedLineReader;
+  /** Undecodable bytes already reported to telemetry. */
+  private undecodableReported = 0;
   private response: ApiStream | undefined;
   private socket: Socket | undefined;
   private outcome: StreamOutcome | undefined;
@@ -96,6 +101,7 @@ export class ContainerStream {
       opening: options.opening ?? { kind: 'since' },
       bounded: options.follow === false,
       tty: options.container.tty,
+      ...(options.dialect ? { framing: options.dialect.framing, resolutionMs: options.dialect.resolutionMs } : {}),
       maxLineBytes: options.maxLineBytes,
       onLine: (line, position, ordinal) => this.handleLine(line, position, ordinal),
       onDaemonError: (message) => options.telemetry.daemonError(this.container, message),
@@ -110,6 +116,16 @@ export class ContainerStream {
   /** Lines read again to get back to the position (skipped, or older than it in a tail window). */
   get reread(): number {
     return this.reader.reread;
+  }
+
+  /** Bytes of this stream dropped as undecodable: a stream of nothing else yields nothing (see silence-watch.ts). */
+  get undecodableBytes(): number {
+    return this.reader.undecodableBytes;
+  }
+
+  /** Lines its bytes made, handed on or not (the ones skipped to get back to the position too). */
+  get decodedLines(): number {
+    return this.reader.decodedLines;
   }
 
   /** How its tail window was judged (undefined when it was not opened with one). */
@@ -127,9 +143,11 @@ export class ContainerStream {
     const follow = this.options.follow ?? true;
     let response: ApiStream;
     try {
+      const dialect = this.options.dialect;
+      const libpod = dialect?.libpodApiVersion !== undefined ? { libpodApiVersion: dialect.libpodApiVersion } : {};
       response = await this.options.docker.openLogs(
         this.container.id,
-        opening.kind === 'since' ? { follow, since: sinceParam(this.start) } : opening.kind === 'tail' ? { follow, tail: opening.tail } : { follow }, // beginning, all
+        opening.kind === 'since' ? { follow, since: sinceParam(this.start, dialect?.since), ...libpod } : opening.kind === 'tail' ? { follow, tail: opening.tail, ...libpod } : { follow, ...libpod }, // beginning, all
       );
     } catch (error) {
       if (this.closing) this.finish();
@@ -260,6 +278,7 @@ export class ContainerStream {
     this.bytes += chunk.length;
     this.reader.push(chunk);
     this.countLines();
+    if (this.reader.undecodableBytes !== this.undecodableReported) this.reportUndecodable();
     if (this.rotationRequested && !this.closing && this.madeProgress()) void this.close();
   }
 
@@ -282,6 +301,11 @@ export class ContainerStream {
     this.uncountedStderr = 0;
   }
 
+  private reportUndecodable(): void {
+    this.options.telemetry.undecodable(this.container, this.reader.undecodableBytes - this.undecodableReported);
+    this.undecodableReported = this.reader.undecodableBytes;
+  }
+
   private handleLine(line: LogLine, position: Position, ordinal: number): void {
     this.lines += 1;
     this.firstTimestamp ??= line.timestamp;
@@ -297,6 +321,7 @@ export class ContainerStream {
     if (this.closing || this.outcome) return;
     this.reader.end(); // the final line may lack its `\n`; an unjudged window is judged now
     this.countLines();
+    if (this.reader.undecodableBytes !== this.undecodableReported) this.reportUndecodable();
     this.outcome ??= { kind: 'ended' };
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { logRotates, profileOf } from './daemon-profile.js';
+import { logDialect, logRotates, profileOf } from './daemon-profile.js';
 
 void describe('daemon profile', () => {
   void it('tells Docker before 23.0 (follow does not survive rotation) from later versions and from Podman', () => {
@@ -21,5 +21,17 @@ void describe('daemon profile', () => {
     assert.equal(logRotates({ logDriver: 'json-file', logOptions: { 'max-size': '-1' } }), false);
     assert.equal(logRotates({ logDriver: 'local', logOptions: {} }), true);
     assert.equal(logRotates({ logDriver: 'journald', logOptions: { 'max-size': '1m' } }), false);
+  });
+
+  void it('reads Podman\'s TTY containers through its framed /libpod/ endpoint, with positions in seconds and since as RFC 3339', () => {
+    const podman = profileOf({ version: '4.3.1', apiVersion: '1.41', platform: 'linux/amd64/debian-12', components: ['Podman Engine', 'Conmon'], libpodApiVersion: '4.3.1' });
+    assert.equal(podman.libpodApiVersion, '4.3.1');
+    assert.deepEqual(logDialect(podman, true), { libpodApiVersion: '4.3.1', framing: 'multiplexed', resolutionMs: 1000, since: 'podman' });
+    assert.deepEqual(logDialect(podman, false), { framing: 'multiplexed', resolutionMs: 1000, since: 'podman' });
+    assert.deepEqual(logDialect({ ...podman, libpodApiVersion: '' }, true), { framing: 'podman-tty', resolutionMs: 1000, since: 'podman' }, 'without a libpod version: the raw stream');
+    const docker = profileOf({ version: '20.10.24+dfsg1', apiVersion: '1.41', platform: '', components: ['Engine'] });
+    assert.deepEqual(logDialect(docker, true), { framing: 'docker-tty', resolutionMs: 1, since: 'docker' });
+    assert.deepEqual(logDialect(docker, false), { framing: 'multiplexed', resolutionMs: 1, since: 'docker' });
+    assert.deepEqual(logDialect(profileOf(undefined), false), { framing: 'multiplexed', resolutionMs: 1, since: 'docker' });
   });
 });

@@ -55,6 +55,12 @@ export class FileContainerStream {
   container: ContainerInfo;
   lines = 0;
   bytes = 0;
+  /**
+   * For the silence check (see silence.ts): the file route decodes json-file entries itself, and
+   * a damaged entry is a logged warning, not undecodable stream data; every entry read counts.
+   */
+  readonly undecodableBytes = 0;
+  decodedLines = 0;
   firstTimestamp: string | undefined;
   lastTimestamp: string | undefined;
   /** Lines read again to get back to the position (the scan, or the offset's skip). */
@@ -85,7 +91,7 @@ export class FileContainerStream {
     this.start = start;
     const file = start.file;
     const resumed = file !== undefined;
-    this.tracker = new PositionTracker(start, undefined, resumed);
+    this.tracker = new PositionTracker(start, undefined, 1, resumed);
     this.ordinals = new LineOrdinals(resumed ? start.ordinals : undefined);
     this.toSkip = resumed ? 0 : start.skip;
     this.sinceText = !resumed && start.sinceMs > 0 ? timestampText(start.sinceMs) : undefined;
@@ -162,6 +168,7 @@ export class FileContainerStream {
   }
 
   private handleLine(line: LogLine, file: FilePosition): boolean {
+    this.decodedLines += 1;
     if (this.sinceText !== undefined && line.timestamp < this.sinceText) {
       this.reread += 1; // the daemon's `since` would not have sent it: read before
       return true;

@@ -159,7 +159,7 @@ describe('position resumed mid-log (the file route reopens at a byte offset)', (
       while (consumed < all.length) {
         state = (state * 69069 + 1) % 4294967296;
         const take = Math.min(all.length - consumed, 1 + (state % 400));
-        const track = new PositionTracker(position, undefined, resumed);
+        const track = new PositionTracker(position, undefined, 1, resumed);
         for (let i = consumed; i < consumed + take; i += 1) track.observe(all[i] as string);
         consumed += take;
         position = track.position();

@@ -21,9 +21,10 @@
 //              the caller asks again with a wider window. Lines older than `since` are then
 //              dropped here, exactly as Docker's own `since` filter would drop them.
 import { LogFrameParser } from '../docker/log-frame-parser.js';
+import type { LogFraming } from '../docker/log-frame-parser.js';
 import type { LogLine } from '../docker/log-line.js';
 import { LATE_WRITE_WINDOW_MS, PositionTracker, newestConsumedMs, timestampText } from './position.js';
-import type { LineOrdinalState, Position } from './position.js';
+import type { LineOrdinalState, Position, StampResolutionMs } from './position.js';
 
 /** How a tail window was judged (see TailProof). */
 export type WindowVerdict = 'pending' | 'counting' | 'proven' | 'whole' | 'unproven';
@@ -42,6 +43,10 @@ export interface PositionedLineReaderOptions {
   /** The stream ends by itself (a read without follow): a tail window can then be judged by its count. */
   bounded?: boolean;
   tty: boolean;
+  /** How the stream is framed (default: the parser's default for `tty`). */
+  framing?: LogFraming;
+  /** How fine the daemon's stamps are (default 1 ms; Podman 4: 1000). See position.ts. */
+  resolutionMs?: StampResolutionMs;
   maxLineBytes: number;
   /**
    * A line not read before, the position just after it, and its ordinal: how many lines of the
@@ -185,18 +190,21 @@ export class PositionedLineReader {
   private readonly neverConsumedFrom: string | undefined;
   /** Lines read again (skipped, or older than `since` in a tail window): the cost of reopening. */
   reread = 0;
+  /** Every line the bytes made, handed on or not (skipped, held, dropped): the stream is decodable. */
+  decodedLines = 0;
 
   constructor(private readonly options: PositionedLineReaderOptions) {
     this.start = { ...options.start };
     this.toSkip = options.start.skip;
     this.neverConsumedFrom = this.start.sinceMs > 0 && this.toSkip > 0 ? timestampText(newestConsumedMs(this.start) + 1) : undefined;
-    this.tracker = new PositionTracker(this.start);
+    this.tracker = new PositionTracker(this.start, LATE_WRITE_WINDOW_MS, options.resolutionMs ?? 1);
     const tailed = options.opening?.kind === 'tail' && this.start.sinceMs > 0;
     const filtered = (tailed || options.opening?.kind === 'all') && this.start.sinceMs > 0;
     this.sinceText = filtered ? timestampText(this.start.sinceMs) : undefined;
     this.proof = tailed && options.opening?.kind === 'tail' ? new TailProof(this.start.sinceMs, options.opening.tail, options.bounded === true) : undefined;
     this.parser = new LogFrameParser({
       tty: options.tty,
+      ...(options.framing ? { framing: options.framing } : {}),
       maxLineBytes: options.maxLineBytes,
       onLine: (line) => this.handleLine(line),
       onDaemonError: options.onDaemonError,
@@ -249,6 +257,11 @@ export class PositionedLineReader {
     if (this.proof) this.proof.held = [];
   }
 
+  /** Bytes the parser dropped as undecodable (see LogFrameParser.undecodableBytes). */
+  get undecodableBytes(): number {
+    return this.parser.undecodableBytes;
+  }
+
   /**
    * Whether the stream has passed its position: every line the position skips came back (or
    * turned out to be rotated away). Until then the daemon still owes us lines.
@@ -271,6 +284,7 @@ export class PositionedLineReader {
   }
 
   private handleLine(line: LogLine): void {
+    this.decodedLines += 1;
     const proof = this.proof;
     if (proof === undefined || proof.state === 'proven' || proof.state === 'whole') {
       this.consume(line);
@@ -299,15 +313,17 @@ export class PositionedLineReader {
   }
 
   private consume(line: LogLine): void {
-    if (this.sinceText !== undefined && line.timestamp < this.sinceText) {
+    // A line is where its last part is (see position.ts): the same stamp on Docker.
+    const stamp = line.lastPartTimestamp ?? line.timestamp;
+    if (this.sinceText !== undefined && stamp < this.sinceText) {
       this.reread += 1; // Docker's `since` would not have sent it
       return;
     }
     this.pinAtPendingLine(); // before observing: the pin must count from when the partial began
-    this.tracker.observe(line.timestamp);
+    this.tracker.observe(stamp);
     const ordinal = this.ordinals.next(line);
     if (this.toSkip > 0) {
-      if (this.neverConsumedFrom !== undefined && line.timestamp >= this.neverConsumedFrom) {
+      if (this.neverConsumedFrom !== undefined && stamp >= this.neverConsumedFrom) {
         // Some of the lines to skip are gone (log files rotated away); this one is new.
         const missing = this.toSkip;
         this.toSkip = 0;

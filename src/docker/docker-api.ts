@@ -18,10 +18,19 @@ export interface ContainerSummary {
 export interface LogQuery {
   /** Keep the stream open and follow new lines (ends when the container stops). */
   follow: boolean;
-  /** Docker's `since`, `SECONDS.NANOSECONDS` as a string (a JS number cannot hold ns); absent = from the start. */
+  /**
+   * `since` as the daemon wants it (capture/position.ts sinceParam): Docker `SECONDS.NANOSECONDS`,
+   * Podman an RFC 3339 text; absent = from the start.
+   */
   since?: string;
   /** Docker's `tail`: only the last N entries of the log (then new ones, when following); absent = all. */
   tail?: number;
+  /**
+   * Read through Podman's own endpoint, `GET /v{libpodApiVersion}/libpod/containers/{id}/logs`,
+   * which frames TTY streams too (its Docker-compatible one sends them raw, with parts of any size
+   * that nothing but the next timestamp delimits). Absent: the Docker-compatible endpoint.
+   */
+  libpodApiVersion?: string;
 }
 
 /**
@@ -39,6 +48,8 @@ export interface DaemonVersion {
   platform: string;
   /** `Components[].Name`, e.g. `Engine`, `Podman Engine`. */
   components: string[];
+  /** Podman: the `Podman Engine` component's `Details.APIVersion` (`4.3.1`), the version of its libpod API. */
+  libpodApiVersion?: string;
 }
 
 export interface DockerApi {
@@ -48,7 +59,10 @@ export interface DockerApi {
   listContainers(): Promise<ContainerSummary[]>;
   /** GET /containers/{id}/json. 404: no such container. */
   inspect(id: string): Promise<ContainerInfo>;
-  /** GET /containers/{id}/logs. 404: no such container; 501: the log driver cannot be read. */
+  /**
+   * GET /containers/{id}/logs (or Podman's /libpod/ one, see LogQuery). 404: no such container;
+   * 501 (Podman: 500 saying so): the log driver cannot be read.
+   */
   openLogs(id: string, query: LogQuery): Promise<ApiStream>;
   /** GET /events for containers, from `since` (`SECONDS.NANOSECONDS`) when given. */
   openEvents(options: { since?: string }): Promise<ApiStream>;

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { DockerError } from './docker-error.js';
+import { DockerError, isUnreadableLogDriver } from './docker-error.js';
 import { DockerReader } from './docker-reader.js';
 
 // Ids the stand-in knows: requests carry real-looking ids, as the reader refuses anything else.
@@ -14,6 +14,7 @@ const WEB = 'a'.repeat(64);
 const GHOST = 'd'.repeat(64);
 const NOLOG = 'e'.repeat(64);
 const SLOW = 'f'.repeat(64);
+const PODMAN_NOLOG = 'c'.repeat(64);
 
 interface Seen {
   method: string;
@@ -25,6 +26,8 @@ void describe('DockerReader (stand-in daemon)', () => {
   let port = 0;
   const seen: Seen[] = [];
   const hanging = new Set<ServerResponse>();
+  /** /version answers as Podman 4.3.1 while set. */
+  let answerAsPodman = false;
 
   before(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -35,7 +38,22 @@ void describe('DockerReader (stand-in daemon)', () => {
         res.end(JSON.stringify(body));
       };
       if (path === '/_ping') return void res.end('OK');
+      if (path === '/version' && answerAsPodman) {
+        // Podman 4.3.1's answer, trimmed.
+        return json(200, {
+          Platform: { Name: 'linux/amd64/debian-12' }, Version: '4.3.1', ApiVersion: '1.41', MinAPIVersion: '1.24',
+          Components: [{ Name: 'Podman Engine', Version: '4.3.1', Details: { APIVersion: '4.3.1', MinAPIVersion: '4.0.0' } }, { Name: 'Conmon', Version: 'conmon version 2.1.6' }],
+        });
+      }
       if (path === '/version') return json(200, { Version: '99.0.0', ApiVersion: '1.41' });
+      if (path === `/containers/${PODMAN_NOLOG}/logs`) {
+        return json(500, { cause: 'this container is not logging output', message: `failed to obtain logs for Container '${PODMAN_NOLOG}': this container is using the 'none' log driver, cannot read logs: this container is not logging output`, response: 500 });
+      }
+      if (path === `/v4.3.1/libpod/containers/${WEB}/logs`) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end('framed');
+        return;
+      }
       if (path === '/containers/json') return json(200, [{ Id: 'a'.repeat(64), Names: ['/web'], State: 'running' }, { Id: 'b'.repeat(64), Names: ['/old'], State: 'exited' }]);
       if (path === `/containers/${WEB}/json`) {
         return json(200, {
@@ -127,6 +145,51 @@ void describe('DockerReader (stand-in daemon)', () => {
       const url = new URL(seen[0]?.url ?? '', 'http://x');
       assert.equal(url.pathname, `/containers/${WEB}/logs`);
       assert.deepEqual(Object.fromEntries(url.searchParams), { follow: '1', stdout: '1', stderr: '1', timestamps: '1', since: '1764294201.152000000' });
+    } finally {
+      r.close();
+    }
+  });
+
+  void it('reads Podman\'s libpod API version from /version, and its own log endpoint under exactly that version', async () => {
+    const r = new DockerReader({ host: `tcp://127.0.0.1:${port}`, requestTimeoutMs: 5000, apiVersion: '1.41' });
+    try {
+      assert.equal((await r.version()).libpodApiVersion, undefined, 'Docker has no libpod API');
+      seen.length = 0;
+      const response = await r.openLogs(WEB, { follow: false, since: '2026-11-29T00:53:04.999999999Z', libpodApiVersion: '4.3.1' });
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      assert.equal(Buffer.concat(chunks).toString(), 'framed');
+      const url = new URL(seen[0]?.url ?? '', 'http://x');
+      assert.equal(url.pathname, `/v4.3.1/libpod/containers/${WEB}/logs`, 'not under docker.api_version: /v1.41/v4.3.1/... does not exist');
+      assert.deepEqual(Object.fromEntries(url.searchParams), { follow: '0', stdout: '1', stderr: '1', timestamps: '1', since: '2026-11-29T00:53:04.999999999Z' });
+      await assert.rejects(r.openLogs(WEB, { follow: false, libpodApiVersion: '4.3.1/../../x' }), (error: unknown) => error instanceof DockerError && error.code === 'DOCKER_PROTOCOL');
+    } finally {
+      r.close();
+    }
+  });
+
+  void it('maps Podman\'s /version: the libpod API version of its engine component', async () => {
+    const r = reader();
+    answerAsPodman = true;
+    try {
+      assert.deepEqual(await r.version(), { version: '4.3.1', apiVersion: '1.41', platform: 'linux/amd64/debian-12', components: ['Podman Engine', 'Conmon'], libpodApiVersion: '4.3.1' });
+    } finally {
+      answerAsPodman = false;
+      r.close();
+    }
+  });
+
+  void it('treats Podman\'s 500 "this container is not logging output" as an unreadable log driver, like Docker\'s 501', async () => {
+    const r = reader();
+    try {
+      const podman = await r.openLogs(PODMAN_NOLOG, { follow: false }).then(() => undefined, (error: unknown) => error);
+      assert.ok(podman instanceof DockerError);
+      assert.equal(podman.statusCode, 500);
+      assert.equal(podman.reason, 'this container is not logging output');
+      assert.equal(isUnreadableLogDriver(podman), true);
+      const docker = await r.openLogs(NOLOG, { follow: false }).then(() => undefined, (error: unknown) => error);
+      assert.equal(isUnreadableLogDriver(docker), true);
+      assert.equal(isUnreadableLogDriver(new DockerError('DOCKER_HTTP_STATUS', 'HTTP 500: boom', { statusCode: 500 })), false, 'any other 500 is not');
     } finally {
       r.close();
     }

@@ -40,6 +40,15 @@ const STATUS_CODES: StatusCodes = {
   503: 'daemon not available',
 };
 
+/**
+ * For streams every documented status is handed back as a response: the modem would read an
+ * error body into its message only, dropping the JSON (Podman's `cause` tells a log driver that
+ * cannot be read from any other 500). openStream() reads it instead.
+ */
+const STREAM_STATUS_CODES: StatusCodes = Object.fromEntries(Object.keys(STATUS_CODES).map((code) => [code, true]));
+/** An error body longer than this is not an error message: cut. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
 const EVENT_FILTERS = JSON.stringify({ type: ['container'] });
 
 /** The environment docker-modem reads when it is constructed; see the header. */
@@ -56,6 +65,11 @@ interface Endpoint {
   agent: HttpAgent;
   /** For messages: the address without user information. */
   display: string;
+  /**
+   * `/v1.41` for docker.api_version 1.41, else empty: put in front of every Docker API path here
+   * rather than by the modem, which would put it in front of Podman's `/v4.3.1/libpod/` paths too.
+   */
+  versionPrefix: string;
 }
 
 /** Every option docker-modem would otherwise fill from the environment, unset. */
@@ -66,10 +80,10 @@ const NO_ENVIRONMENT_OPTIONS = {
 
 /** Turns docker.host / docker.tls / docker.api_version into modem options and an agent. */
 function endpointFor(config: DockerConfig): Endpoint {
-  const version = config.apiVersion ? { version: `v${config.apiVersion.replace(/^v/, '')}` } : {};
+  const versionPrefix = config.apiVersion ? `/v${config.apiVersion.replace(/^v/, '')}` : '';
   if (config.host.startsWith('unix://')) {
     const socketPath = config.host.slice('unix://'.length);
-    return { agent: new HttpAgent(AGENT_OPTIONS), display: `unix://${socketPath}`, modemOptions: { ...NO_ENVIRONMENT_OPTIONS, socketPath, ...version } };
+    return { agent: new HttpAgent(AGENT_OPTIONS), display: `unix://${socketPath}`, versionPrefix, modemOptions: { ...NO_ENVIRONMENT_OPTIONS, socketPath } };
   }
   let url: URL;
   try {
@@ -83,8 +97,8 @@ function endpointFor(config: DockerConfig): Endpoint {
   const https = url.protocol === 'https:';
   const port = url.port !== '' ? Number(url.port) : https ? 2376 : 2375;
   const display = `${url.protocol}//${url.hostname}:${port}`;
-  const base = { ...NO_ENVIRONMENT_OPTIONS, host: url.hostname, port, pathPrefix: '/', ...version };
-  if (!https) return { agent: new HttpAgent(AGENT_OPTIONS), display, modemOptions: { ...base, protocol: 'http' } };
+  const base = { ...NO_ENVIRONMENT_OPTIONS, host: url.hostname, port, pathPrefix: '/' };
+  if (!https) return { agent: new HttpAgent(AGENT_OPTIONS), display, versionPrefix, modemOptions: { ...base, protocol: 'http' } };
   const tls = config.tls;
   const read = (what: string, path: string | undefined): Buffer | undefined => {
     if (path === undefined) return undefined;
@@ -105,7 +119,7 @@ function endpointFor(config: DockerConfig): Endpoint {
     ...(key ? { key } : {}),
     rejectUnauthorized: tls?.verify ?? true,
   });
-  return { agent, display, modemOptions: { ...base, protocol: 'https' } };
+  return { agent, display, versionPrefix, modemOptions: { ...base, protocol: 'https' } };
 }
 
 /** Builds the client with the modem's environment hidden (see the header); synchronous, so nothing else runs meanwhile. */
@@ -149,6 +163,15 @@ function stringMap(value: unknown): Record<string, string> {
   return map;
 }
 
+/** Podman's JSON `cause` for a failed call (Docker sends none). */
+function daemonReason(error: Error & { json?: unknown }): string | undefined {
+  const json = error.json;
+  return isRecord(json) && typeof json.cause === 'string' ? json.cause.slice(0, 200) : undefined;
+}
+
+/** A libpod API version fit to go into a URL path: `4.3.1`. */
+const LIBPOD_VERSION = /^\d{1,4}\.\d{1,4}(?:\.\d{1,4})?$/;
+
 /** The daemon's own words for a failed call (its JSON `message`), else the modem's. */
 function describeFailure(error: Error & { json?: unknown }): string {
   const json = error.json;
@@ -163,12 +186,14 @@ export class DockerReader implements DockerApi {
   private readonly docker: Docker;
   private readonly agent: HttpAgent;
   private readonly requestTimeoutMs: number;
+  private readonly versionPrefix: string;
   private answeredAt = 0;
 
   constructor(config: DockerConfig) {
     const endpoint = endpointFor(config);
     this.agent = endpoint.agent;
     this.address = endpoint.display;
+    this.versionPrefix = endpoint.versionPrefix;
     // docker-modem formats every request's options with util.inspect({ showHidden, depth: null })
     // even when its debug output is off, and the options hold this agent, so every call walked
     // every open socket: with 50 log streams, 2.5 MB of text and ~200 ms of CPU per request,
@@ -192,12 +217,16 @@ export class DockerReader implements DockerApi {
   async version(): Promise<DaemonVersion> {
     const body = await this.call('version', '/version', {});
     const record = isRecord(body) ? body : undefined;
-    const components = Array.isArray(record?.Components) ? (record.Components as unknown[]).filter(isRecord).map((c) => stringField(c, 'Name')) : [];
+    const components = Array.isArray(record?.Components) ? (record.Components as unknown[]).filter(isRecord) : [];
+    const podman = components.find((c) => stringField(c, 'Name') === 'Podman Engine');
+    const libpodApiVersion = stringField(recordField(podman, 'Details'), 'APIVersion');
     return {
       version: stringField(record, 'Version'),
       apiVersion: stringField(record, 'ApiVersion'),
       platform: stringField(recordField(record, 'Platform'), 'Name'),
-      components,
+      components: components.map((c) => stringField(c, 'Name')),
+      // Only a plain version goes into a URL path (see openLogs).
+      ...(LIBPOD_VERSION.test(libpodApiVersion) ? { libpodApiVersion } : {}),
     };
   }
 
@@ -236,15 +265,20 @@ export class DockerReader implements DockerApi {
   }
 
   /**
-   * GET /containers/{id}/logs?stdout=1&stderr=1&timestamps=1 with follow, since and tail. The raw
+   * GET /containers/{id}/logs?stdout=1&stderr=1&timestamps=1 with follow, since and tail (or
+   * Podman's /v{libpod}/libpod/containers/{id}/logs, with the same query: see LogQuery). The raw
    * HTTP response: read it with a frame parser; destroying it closes the connection, the only
    * way to end a follow stream early.
    */
   async openLogs(id: string, query: LogQuery): Promise<ApiStream> {
+    const what = `read the logs of container ${checkedId(id)}`;
     const options: Record<string, string> = { follow: query.follow ? '1' : '0', stdout: '1', stderr: '1', timestamps: '1' };
     if (query.since !== undefined) options.since = query.since;
     if (query.tail !== undefined) options.tail = String(Math.max(0, Math.floor(query.tail)));
-    return this.openStream(`read the logs of container ${checkedId(id)}`, `/containers/${id}/logs?`, options);
+    const libpod = query.libpodApiVersion;
+    if (libpod === undefined) return this.openStream(what, `/containers/${id}/logs?`, options);
+    if (!LIBPOD_VERSION.test(libpod)) throw new DockerError('DOCKER_PROTOCOL', `${what}: refused a libpod API version that is not a version number: ${JSON.stringify(libpod.slice(0, 40))}`);
+    return this.openStream(what, `/v${libpod}/libpod/containers/${id}/logs?`, options, false);
   }
 
   async openEvents(options: { since?: string }): Promise<ApiStream> {
@@ -259,13 +293,33 @@ export class DockerReader implements DockerApi {
   }
 
   private async call(what: string, path: string, query: Record<string, string> | undefined): Promise<unknown> {
-    return this.dial(what, path, query, false);
+    return this.dial(what, `${this.versionPrefix}${path}`, query, false);
   }
 
-  private async openStream(what: string, path: string, query: Record<string, string>): Promise<IncomingMessage> {
-    const result = await this.dial(what, path, query, true);
+  /** `dockerPath`: a Docker API path, under docker.api_version when one is set; else the path is sent as it is. */
+  private async openStream(what: string, path: string, query: Record<string, string>, dockerPath = true): Promise<IncomingMessage> {
+    const result = await this.dial(what, dockerPath ? `${this.versionPrefix}${path}` : path, query, true);
     if (!isIncomingMessage(result)) throw new DockerError('DOCKER_PROTOCOL', `${what}: the modem returned no response stream`);
-    return result;
+    if (result.statusCode === 200) return result;
+    throw await this.failedStream(what, result);
+  }
+
+  /** A stream request the daemon refused: its status, its JSON `message` and (Podman) `cause`. */
+  private async failedStream(what: string, response: IncomingMessage): Promise<DockerError> {
+    const statusCode = response.statusCode ?? 0;
+    const body = await readBounded(response, MAX_ERROR_BODY_BYTES, this.requestTimeoutMs);
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8')) as unknown;
+    } catch {
+      json = undefined;
+    }
+    const record = isRecord(json) ? json : undefined;
+    const message = typeof record?.message === 'string' ? record.message.slice(0, 500) : body.toString('utf8', 0, Math.min(body.length, 500)).trim();
+    const reason = typeof record?.cause === 'string' ? record.cause.slice(0, 200) : undefined;
+    const fallback = STATUS_CODES[statusCode];
+    const text = message !== '' ? message : typeof fallback === 'string' ? fallback : 'no message';
+    return new DockerError('DOCKER_HTTP_STATUS', `${what}: HTTP ${statusCode}: ${text}`, { statusCode, ...(reason === undefined ? {} : { reason }) });
   }
 
   /**
@@ -284,7 +338,7 @@ export class DockerReader implements DockerApi {
         path,
         method: 'GET',
         isStream,
-        statusCodes: STATUS_CODES,
+        statusCodes: isStream ? STREAM_STATUS_CODES : STATUS_CODES,
         abortSignal: controller.signal,
         ...(query ? { options: query } : {}),
       };
@@ -294,7 +348,8 @@ export class DockerReader implements DockerApi {
           const statusCode = (error as { statusCode?: unknown }).statusCode;
           if (typeof statusCode === 'number') {
             this.answeredAt = Date.now();
-            reject(new DockerError('DOCKER_HTTP_STATUS', `${what}: HTTP ${statusCode}: ${describeFailure(error)}`, { statusCode, cause: error }));
+            const reason = daemonReason(error);
+            reject(new DockerError('DOCKER_HTTP_STATUS', `${what}: HTTP ${statusCode}: ${describeFailure(error)}`, { statusCode, ...(reason === undefined ? {} : { reason }), cause: error }));
           } else if (timedOut) {
             reject(new DockerError('DOCKER_TIMEOUT', `${what}: no answer from the Docker daemon at ${this.address} within ${this.requestTimeoutMs} ms`, { cause: error }));
           } else {
@@ -307,6 +362,34 @@ export class DockerReader implements DockerApi {
       });
     });
   }
+}
+
+/** Reads at most `limit` bytes of a response (the rest is dropped with it), within `timeoutMs`. */
+function readBounded(response: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let finished = false;
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      response.off('data', onData);
+      response.destroy();
+      resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer): void => {
+      const room = limit - size;
+      if (room > 0) chunks.push(chunk.subarray(0, room));
+      size += chunk.length;
+      if (size >= limit) done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    response.on('data', onData);
+    response.once('end', done);
+    response.once('error', done);
+    response.once('close', done);
+  });
 }
 
 /** Ids go into URL paths: anything but 64 hex characters is refused before a request is made. */

@@ -10,6 +10,8 @@ const CR = 0x0d;
 /** The line being assembled from parts, one per stream. */
 class PendingLine {
   timestamp = '';
+  /** The stamp of the part read last (Podman stamps each part; Docker repeats the first's). */
+  lastTimestamp = '';
   parts: Buffer[] = [];
   /** Bytes kept in `parts` (at most maxLineBytes; `totalBytes` tells whether the line was longer). */
   keptBytes = 0;
@@ -26,6 +28,7 @@ class PendingLine {
 
   reset(): void {
     this.timestamp = '';
+    this.lastTimestamp = '';
     this.parts = [];
     this.keptBytes = 0;
     this.totalBytes = 0;
@@ -77,6 +80,7 @@ export class LineAssembler {
       this.lineCounter += 1;
       pending.startedAt = this.lineCounter;
     }
+    pending.lastTimestamp = timestamp;
     pending.chunks += 1;
   }
 
@@ -122,6 +126,7 @@ export class LineAssembler {
     const keep = Math.min(length, this.maxLineBytes);
     const joined = pending.parts.length === 1 ? (pending.parts[0] as Buffer) : Buffer.concat(pending.parts, pending.keptBytes);
     const complete: LogLine = { timestamp: pending.timestamp, stream: pending.stream, message: joined.subarray(0, keep), truncated: length > keep, chunks: pending.chunks };
+    if (pending.lastTimestamp !== pending.timestamp) complete.lastPartTimestamp = pending.lastTimestamp;
     pending.reset(); // before onLine: a complete line is no longer pending (oldestPendingTimestamp)
     this.onLine(complete);
   }

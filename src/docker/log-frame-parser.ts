@@ -74,6 +74,14 @@ export class LogFrameParser {
   }
 
   /**
+   * Bytes of the stream that were dropped as undecodable (not a frame, not a timestamp, not a
+   * real time), since this parser was made: counted across end() and discard().
+   */
+  get undecodableBytes(): number {
+    return this.reader.undecodableBytes;
+  }
+
+  /**
    * Feeds the next bytes of the stream, split anywhere. The parser may keep views into `chunk`
    * (no copy), so the caller must not modify it afterwards (Node's stream chunks are never reused).
    */

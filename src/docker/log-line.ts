@@ -17,4 +17,11 @@ export interface LogLine {
   truncated: boolean;
   /** How many frames or entries (partial chunks) made this line: 1 for an ordinary line. */
   chunks: number;
+  /**
+   * The last part's stamp (canonical form), present only when it differs from `timestamp`.
+   * Docker gives every part of a line its first part's stamp; Podman stamps each part when it
+   * read it, and filters `since` by each part's own time: a stream reopened at a time between
+   * the two returns this line cut to its later parts. Positions count lines by this stamp.
+   */
+  lastPartTimestamp?: string;
 }

@@ -32,6 +32,12 @@ export abstract class LogStreamReader {
   /** Set by continueStamp(): how many bytes of the chunk it used. */
   protected taken = 0;
 
+  /**
+   * Bytes dropped as undecodable since this reader was made (kept across end() and discard()):
+   * a stream whose bytes all end up here yields nothing, and must not look healthy.
+   */
+  undecodableBytes = 0;
+
   /** Resynchronising: bytes kept from earlier chunks that may start the next frame or entry. */
   private resyncCarry: Buffer = EMPTY;
   private resyncSkipped = 0;
@@ -124,6 +130,9 @@ export abstract class LogStreamReader {
 
   /** Lost our place: report, keep `carry` (bytes that may start the next frame or entry), and search. */
   protected enterResync(reason: string, carry: Buffer): void {
+    // Every caller drops the first byte of what it could not decode (the rest is carried, or
+    // searched next): that byte is counted here, the ones skipped while searching in reportSkipped.
+    this.undecodableBytes += 1;
     this.onDaemonError(`undecodable log stream data: ${reason}; searching for the next ${this.unit}`);
     this.resyncCarry = Buffer.from(carry);
     this.resyncSkipped = 0;
@@ -158,6 +167,7 @@ export abstract class LogStreamReader {
   }
 
   private reportSkipped(where: string): void {
+    this.undecodableBytes += this.resyncSkipped;
     if (this.resyncSkipped > 0) this.onDaemonError(`skipped ${this.resyncSkipped} undecodable bytes ${where}`);
     this.resyncSkipped = 0;
   }

@@ -13,7 +13,7 @@ import { metricSamples } from '../../test/support/metric-values.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import { createMetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
-import type { DockerHealth, ServerSources, SinkHealth } from './server-sources.js';
+import type { CaptureHealth, DockerHealth, ServerSources, SinkHealth } from './server-sources.js';
 
 const TOKEN = 'tok-7f3a9c-very-secret';
 
@@ -22,11 +22,13 @@ class FakeSources implements ServerSources {
   docker: DockerHealth = { ok: true, lastSuccessAt: Date.now() };
   sink: SinkHealth = { ok: true, lastSuccessAt: Date.now() };
   checkpoint = true;
+  capture: CaptureHealth = { ok: true, silent: [] };
   snapshot: () => unknown = () => ({ containers: [{ name: 'web', state: 'streaming' }], pool: { active: 1, capacity: 100 } });
   shuttingDown(): boolean { return this.stopping; }
   dockerHealth(): DockerHealth { return this.docker; }
   sinkHealth(): SinkHealth { return this.sink; }
   checkpointHealthy(): boolean { return this.checkpoint; }
+  captureHealth(): CaptureHealth { return this.capture; }
   status(): unknown { return this.snapshot(); }
 }
 

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluateReadiness } from './readiness.js';
-import type { DockerHealth, SinkHealth } from './server-sources.js';
+import type { CaptureHealth, DockerHealth, SinkHealth } from './server-sources.js';
 
 const NOW = 1_800_000_000_000;
 const WINDOW = 30_000;
 
-function sources(docker: DockerHealth, sink: SinkHealth, checkpoint = true) {
-  return { dockerHealth: () => docker, sinkHealth: () => sink, checkpointHealthy: () => checkpoint };
+function sources(docker: DockerHealth, sink: SinkHealth, checkpoint = true, capture: CaptureHealth = { ok: true, silent: [] }) {
+  return { dockerHealth: () => docker, sinkHealth: () => sink, checkpointHealthy: () => checkpoint, captureHealth: () => capture };
 }
 
 void describe('evaluateReadiness', () => {
   void it('is ready when every component is ok', () => {
     const result = evaluateReadiness(sources({ ok: true, lastSuccessAt: NOW }, { ok: true, lastSuccessAt: 0 }), WINDOW, NOW);
     assert.equal(result.ready, true);
-    assert.deepEqual(result.checks.map((c) => [c.name, c.ok]), [['docker', true], ['sink', true], ['checkpoint', true]]);
+    assert.deepEqual(result.checks.map((c) => [c.name, c.ok]), [['docker', true], ['sink', true], ['checkpoint', true], ['capture', true]]);
   });
 
   void it('tolerates a failing component while its last success is within the window', () => {
@@ -66,11 +66,23 @@ void describe('evaluateReadiness', () => {
 
   void it('treats a health callback that throws as a failed check without echoing its error', () => {
     const result = evaluateReadiness(
-      { dockerHealth: () => { throw new Error('secret-ish detail'); }, sinkHealth: () => ({ ok: true, lastSuccessAt: NOW }), checkpointHealthy: () => true },
+      { dockerHealth: () => { throw new Error('secret-ish detail'); }, sinkHealth: () => ({ ok: true, lastSuccessAt: NOW }), checkpointHealthy: () => true, captureHealth: () => ({ ok: true, silent: [] }) },
       WINDOW, NOW,
     );
     assert.equal(result.ready, false);
     assert.equal(result.checks[0]?.ok, false);
     assert.doesNotMatch(result.checks[0]?.detail ?? '', /secret-ish/);
+  });
+
+  void it('fails capture while a container is silent, naming a few and counting the rest', () => {
+    const ok = { ok: true, lastSuccessAt: NOW };
+    const one = evaluateReadiness(sources(ok, ok, true, { ok: false, silent: [{ name: 'web', reason: 'undecodable', since: '2026-11-29T00:00:00.000Z' }] }), WINDOW, NOW);
+    assert.equal(one.ready, false);
+    const check = one.checks.find((c) => c.name === 'capture');
+    assert.equal(check?.ok, false);
+    assert.equal(check?.detail, '1 container yields no log lines though it should: web (undecodable since 2026-11-29T00:00:00.000Z) (see /status)');
+    const silent = Array.from({ length: 7 }, (_, i) => ({ name: `c${i}`, reason: 'not_delivered', since: 'then' }));
+    const many = evaluateReadiness(sources(ok, ok, true, { ok: false, silent }), WINDOW, NOW).checks.find((c) => c.name === 'capture');
+    assert.match(many?.detail ?? '', /^7 containers yield no log lines though they should: .*c4 \(not_delivered since then\), and 2 more \(see \/status\)$/);
   });
 });

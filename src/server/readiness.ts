@@ -5,13 +5,18 @@
 // before its first request; a configuration error is never excused by the window, and neither is
 // a record that has waited longer than the window to be acknowledged: a receiver that holds a
 // request open, or takes other batches while one never gets through, is not a working receiver.
+// Capture: not ready while a container yields no line though it should (its streams deliver only
+// undecodable bytes, or the daemon shows lines its follow stream never delivered; capture waits
+// for that to persist before it says so, see capture/silence.ts). Such a capturer looks alive and
+// loses every line of that container: an orchestrator should hold a rollout, and an operator see
+// it. No window applies: the verdict is already about something that lasted.
 import type { ServerSources } from './server-sources.js';
 import { stripUrlCredentials } from '../utils/url-credentials.js';
 
 export const DEFAULT_READINESS_WINDOW_MS = 30_000;
 
 export interface ReadinessCheck {
-  name: 'docker' | 'sink' | 'checkpoint';
+  name: 'docker' | 'sink' | 'checkpoint' | 'capture';
   ok: boolean;
   detail: string;
 }
@@ -21,13 +26,17 @@ export interface Readiness {
   checks: ReadinessCheck[];
 }
 
-type HealthSources = Pick<ServerSources, 'dockerHealth' | 'sinkHealth' | 'checkpointHealthy'>;
+type HealthSources = Pick<ServerSources, 'dockerHealth' | 'sinkHealth' | 'checkpointHealthy' | 'captureHealth'>;
+
+/** How many silent containers /readyz names (the rest are counted). */
+const NAMED_SILENT = 5;
 
 export function evaluateReadiness(sources: HealthSources, windowMs: number, now: number = Date.now()): Readiness {
   const checks = [
     guarded('docker', () => dockerCheck(sources, windowMs, now)),
     guarded('sink', () => sinkCheck(sources, windowMs, now)),
     guarded('checkpoint', () => checkpointCheck(sources)),
+    guarded('capture', () => captureCheck(sources)),
   ];
   return { ready: checks.every((check) => check.ok), checks };
 }
@@ -79,4 +88,13 @@ function checkpointCheck(sources: HealthSources): ReadinessCheck {
   return sources.checkpointHealthy()
     ? { name: 'checkpoint', ok: true, detail: 'positions are being written' }
     : { name: 'checkpoint', ok: false, detail: 'positions cannot be written' };
+}
+
+function captureCheck(sources: HealthSources): ReadinessCheck {
+  const health = sources.captureHealth();
+  if (health.ok) return { name: 'capture', ok: true, detail: 'no container is silent' };
+  const named = health.silent.slice(0, NAMED_SILENT).map((c) => `${c.name} (${c.reason} since ${c.since})`);
+  const more = health.silent.length > NAMED_SILENT ? `, and ${health.silent.length - NAMED_SILENT} more` : '';
+  const count = health.silent.length === 1 ? '1 container yields no log lines though it should' : `${health.silent.length} containers yield no log lines though they should`;
+  return { name: 'capture', ok: false, detail: `${count}: ${named.join(', ')}${more} (see /status)` };
 }

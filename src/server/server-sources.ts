@@ -21,10 +21,18 @@ export interface SinkHealth {
   oldestPendingAt?: number;
 }
 
+/** Capture's own verdict: containers that yield no line though they should (capture/silence.ts). */
+export interface CaptureHealth {
+  ok: boolean;
+  /** Names are container names (not secrets); reasons: `undecodable`, `not_delivered`. */
+  silent: Array<{ name: string; reason: string; since: string }>;
+}
+
 export interface ServerSources {
   shuttingDown(): boolean;
   dockerHealth(): DockerHealth;
   sinkHealth(): SinkHealth;
+  captureHealth(): CaptureHealth;
   checkpointHealthy(): boolean;
   /** JSON-able snapshot from capture + ship: containers, pool, buffer, sink state. */
   status(): unknown;

@@ -4,8 +4,8 @@ import { Counter, Gauge } from 'prom-client';
 import type { MetricsRegistry } from '../telemetry/metrics-registry.js';
 import type { ShedReason } from './connection-limit.js';
 
-export type ComponentName = 'docker' | 'sink' | 'checkpoint' | 'server';
-const COMPONENTS: readonly ComponentName[] = ['docker', 'sink', 'checkpoint', 'server'];
+export type ComponentName = 'docker' | 'sink' | 'checkpoint' | 'capture' | 'server';
+const COMPONENTS: readonly ComponentName[] = ['docker', 'sink', 'checkpoint', 'capture', 'server'];
 
 const SHED_REASONS: readonly ShedReason[] = ['idle_evicted', 'refused'];
 

@@ -135,7 +135,11 @@ function describeLine(line: SeenLine | ReferenceLine | undefined): string {
 
 /** The oracle: what was captured for `id` equals what the daemon returns without follow. */
 export async function assertMatchesDaemon(docker: Docker, consumer: CollectingConsumer, id: string, label = id.slice(0, 12)): Promise<number> {
-  const expected = await daemonLines(docker, id);
+  return assertMatchesLines(await daemonLines(docker, id), consumer, id, label);
+}
+
+/** What was captured for `id` equals `expected` (a daemon's lines), line for line. Returns their count. */
+export function assertMatchesLines(expected: readonly ReferenceLine[], consumer: CollectingConsumer, id: string, label = id.slice(0, 12)): number {
   const actual = consumer.of(id);
   const length = Math.max(expected.length, actual.length);
   for (let i = 0; i < length; i += 1) {

@@ -1,5 +1,6 @@
-// .ci/run starts a private dockerd in a temporary folder; that folder must go with it on every
-// exit path. npm is stubbed (its `ci` passes, its `test` fails or hangs), dockerd is real.
+// .ci/run starts a private dockerd and a private Podman service, each in a temporary folder;
+// both folders must go with them on every exit path. npm is stubbed (its `ci` passes, its `test`
+// fails or hangs), dockerd and podman are real.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,6 +72,7 @@ void describe('.ci/run', () => {
     const exit = await ciExit(run);
     assert.equal(exit.code, 3, run.output());
     assert.match(run.output(), /ci: private dockerd at unix:\/\/.*lc-ci-dockerd\./);
+    assert.match(run.output(), /ci: private podman service at unix:\/\/.*lc-ci-podman\..*"Version":"\d/);
     assert.deepEqual(readdirSync(run.tmp), [], `nothing left in TMPDIR; output:\n${run.output()}`);
   });
 
@@ -82,6 +84,7 @@ void describe('.ci/run', () => {
       until: (o) => o.started,
     });
     assert.equal(readdirSync(run.tmp).filter((name) => name.startsWith('lc-ci-dockerd.')).length, 1, 'the daemon folder exists while it runs');
+    assert.equal(readdirSync(run.tmp).filter((name) => name.startsWith('lc-ci-podman.')).length, 1, 'the podman folder exists while it runs');
     process.kill(run.pid, 'SIGTERM');
     const exit = await ciExit(run);
     assert.notEqual(exit.code, 0);

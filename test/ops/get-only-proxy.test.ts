@@ -5,24 +5,22 @@
 // stacks ship, run by Debian's haproxy. Each time every line of every container arrives exactly
 // once (the daemon is the oracle) and the filter saw only GET requests for allowed endpoints.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
-import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { capturerExit, freePort, startCapturerProcess, writeConfig } from '../support/capturer-process.js';
 import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
 import { refusal, startGetOnlyProxy } from '../support/get-only-proxy.js';
+import { parseHaproxyLog, requireHaproxy, startHaproxy } from '../support/haproxy.js';
+import type { HaproxyRequest } from '../support/haproxy.js';
 import { waitForDaemonLines } from '../support/oracle.js';
 import type { OracleResult } from '../support/oracle.js';
 import { startStandInReceiver } from '../support/stand-in-receiver.js';
 import { waitFor } from '../support/wait-for.js';
-
-const run = promisify(execFile);
 
 interface CaptureRun {
   results: OracleResult[];
@@ -124,31 +122,13 @@ void describe('log-capturer through a GET-only Docker API proxy', () => {
     const docker = await requireDocker(t);
     if (!docker) return;
     if (!(await requireHaproxy(t))) return;
-    const dir = mkdtempSync(join(tmpdir(), 'lc-haproxy-'));
-    const filtered = join(dir, 'docker.sock');
-    const env = { ...process.env, DOCKER_API_SOCKET: daemonSocketPath(), FILTERED_API_SOCKET: filtered };
-    await run('haproxy', ['-c', '-f', HAPROXY_CFG], { env });
-    const haproxy = spawn('haproxy', ['-db', '-f', HAPROXY_CFG], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const output: Buffer[] = [];
-    haproxy.stdout.on('data', (chunk: Buffer) => output.push(chunk));
-    haproxy.stderr.on('data', (chunk: Buffer) => output.push(chunk));
-    const exited = new Promise<void>((resolve) => haproxy.once('exit', () => resolve()));
-    t.after(async () => {
-      haproxy.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await waitFor('haproxy listening on the filtered socket', {
-      watch: () => ({ listening: existsSync(filtered), output: output.reduce((n, b) => n + b.length, 0) }),
-      until: (o) => o.listening,
-      failIf: () => (haproxy.exitCode !== null ? `haproxy exited: ${Buffer.concat(output).toString('utf8').slice(-2000)}` : undefined),
-    });
+    const { filtered, output } = await startHaproxy(t, daemonSocketPath());
 
     await captureThrough(t, docker, `unix://${filtered}`);
     // haproxy logs a request when it ends. The capturer has stopped, so its events stream (idle
     // by now) must end too: haproxy has to notice a client that closed a silent response, or
     // every rotation of a quiet container's stream would leave a daemon connection behind.
-    const log = (): HaproxyRequest[] => parseHaproxyLog(Buffer.concat(output).toString('utf8'));
+    const log = (): HaproxyRequest[] => parseHaproxyLog(output());
     const capturerRequests = await waitFor('haproxy to close the idle events stream the capturer left', {
       watch: log,
       until: (seen) => seen.some((r) => endpointOf(r.url) === '/events'),
@@ -181,32 +161,6 @@ void describe('log-capturer through a GET-only Docker API proxy', () => {
     assert.ok(!all.some((c) => c.Names.includes(`/${name}`)), 'the refused POST created nothing');
   });
 });
-
-const HAPROXY_CFG = new URL('../../deploy/docker-api-proxy/haproxy.cfg', import.meta.url).pathname;
-
-async function requireHaproxy(t: TestContext): Promise<boolean> {
-  try {
-    await run('haproxy', ['-v']);
-    return true;
-  } catch {
-    const why = 'haproxy is not installed (Debian package: haproxy; .ci/run installs it)';
-    if (process.env.CI === 'true') throw new Error(why);
-    t.skip(why);
-    return false;
-  }
-}
-
-interface HaproxyRequest { status: number; method: string; url: string }
-
-/** Requests from haproxy's `option httplog` lines: `... <status> <bytes> ... "GET /path HTTP/1.1"`. */
-function parseHaproxyLog(text: string): HaproxyRequest[] {
-  const requests: HaproxyRequest[] = [];
-  for (const line of text.split('\n')) {
-    const match = / (\d{3}) \d+ .*"(\S+) (\S+) HTTP\/1\.[01]"$/.exec(line);
-    if (match) requests.push({ status: Number(match[1]), method: match[2] as string, url: match[3] as string });
-  }
-  return requests;
-}
 
 function statusThroughSocket(socketPath: string, method: string, path: string, body: string | undefined): Promise<number> {
   return new Promise((resolve, reject) => {

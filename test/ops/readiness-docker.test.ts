@@ -49,6 +49,7 @@ void describe('operations surface on a live capture (private daemon)', () => {
         sources: {
           shuttingDown: () => false,
           dockerHealth: () => engine.dockerHealth(),
+          captureHealth: () => engine.captureHealth(),
           sinkHealth: () => ({ ok: true, lastSuccessAt: Date.now() }),
           checkpointHealthy: () => true,
           status: () => engine.status(),

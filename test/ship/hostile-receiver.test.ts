@@ -37,7 +37,7 @@ void describe('hostile receivers and the delivery pipeline', () => {
       const health = shipper.pipeline.sinkHealth();
       assert.equal(health.ok, true, 'nothing has failed: the request is simply still under way');
       assert.ok(health.oldestPendingAt !== undefined && health.oldestPendingAt <= Date.now());
-      const sources = { dockerHealth: () => ({ ok: true, lastSuccessAt: Date.now() }), sinkHealth: () => shipper.pipeline.sinkHealth(), checkpointHealthy: () => true };
+      const sources = { dockerHealth: () => ({ ok: true, lastSuccessAt: Date.now() }), sinkHealth: () => shipper.pipeline.sinkHealth(), checkpointHealthy: () => true, captureHealth: () => ({ ok: true, silent: [] }) };
       // Judged at a moment past the window instead of waiting 30 s for it.
       assert.equal(evaluateReadiness(sources, DEFAULT_READINESS_WINDOW_MS).ready, true, 'ready while the record is young');
       const later = evaluateReadiness(sources, DEFAULT_READINESS_WINDOW_MS, (health.oldestPendingAt ?? 0) + DEFAULT_READINESS_WINDOW_MS + 1_000);

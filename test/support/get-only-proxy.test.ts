@@ -26,6 +26,8 @@ void describe('GET-only proxy: which requests pass', () => {
     ['GET', `/v1.51/containers/${ID}/logs?follow=1&stdout=1&stderr=1&timestamps=1&since=0`],
     ['GET', '/containers/web-1_a.b/json'],
     ['GET', '/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D'],
+    // Podman: a TTY container's log, framed only on its libpod endpoint.
+    ['GET', `/v4.3.1/libpod/containers/${ID}/logs?stdout=1&stderr=1&timestamps=1&follow=1&since=2026-11-29T00%3A53%3A05.598624713Z`],
   ];
   const refused: Array<[string, string]> = [
     ['POST', '/containers/create'],
@@ -55,6 +57,14 @@ void describe('GET-only proxy: which requests pass', () => {
     ['GET', '/containers//json'],
     ['GET', 'http://docker/containers/json'],
     ['GET', '*'],
+    // Of libpod, only the logs of a container, and only with a libpod version.
+    ['GET', `/libpod/containers/${ID}/logs`],
+    ['GET', '/v4.3.1/libpod/containers/json'],
+    ['GET', `/v4.3.1/libpod/containers/${ID}/json`],
+    ['GET', `/v4.3.1/libpod/containers/${ID}/attach`],
+    ['GET', `/v4.3.1/libpod/containers/${ID}/export`],
+    ['GET', '/v4.3.1/libpod/info'],
+    ['GET', `/v4.3.1/libpod/containers/${ID}/logs/x`],
   ];
   for (const [method, url] of allowed) {
     void it(`passes ${method} ${url}`, () => assert.equal(refusal(method, url), undefined));

@@ -15,7 +15,7 @@ import { listenOnLoopback } from './capturer-process.js';
  * different endpoint past it: `%` is simply not an allowed character. A container reference is
  * an id or a name (Docker's own name pattern), one path segment.
  */
-const ALLOWED_PATH = /^(?:\/v\d+\.\d+)?\/(?:_ping|version|events|containers\/json|containers\/[A-Za-z0-9][A-Za-z0-9_.-]*\/(?:json|logs))$/;
+const ALLOWED_PATH = /^(?:(?:\/v\d+\.\d+)?\/(?:_ping|version|events|containers\/json|containers\/[A-Za-z0-9][A-Za-z0-9_.-]*\/(?:json|logs))|\/v\d+\.\d+(?:\.\d+)?\/libpod\/containers\/[A-Za-z0-9][A-Za-z0-9_.-]*\/logs)$/;
 
 /** Why a request is refused, or undefined when it may pass. */
 export function refusal(method: string | undefined, rawUrl: string | undefined): string | undefined {

@@ -48,6 +48,8 @@ export interface SeenLine {
   message: Buffer;
   truncated: boolean;
   chunks: number;
+  /** Only when it differs from `timestamp` (see LogLine). Not compared by assertSameLines. */
+  lastPartTimestamp?: string;
 }
 
 export interface Outcome {

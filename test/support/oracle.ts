@@ -1,7 +1,9 @@
-// Compares what a receiver got for a container with what the daemon itself returns for it.
+// Compares what a receiver got for a container with what the daemon itself returns for it
+// (Docker: docker.ts daemonLines; Podman: podman.ts podmanLines).
 import type Docker from 'dockerode';
 import { daemonLines } from './docker.js';
 import type { ReferenceLine } from './docker.js';
+import { podmanLines } from './podman.js';
 import { waitFor } from './wait-for.js';
 
 export interface ReceivedRecord {
@@ -29,6 +31,11 @@ const key = (stream: unknown, timestamp: unknown, message: unknown): string =>
  */
 export async function compareWithDaemon(docker: Docker, containerId: string, records: readonly ReceivedRecord[]): Promise<OracleResult> {
   return compareLines(await daemonLines(docker, containerId), containerId, records);
+}
+
+/** The same against the Podman service at `host` (unix://...). */
+export async function compareWithPodman(host: string, containerId: string, records: readonly ReceivedRecord[]): Promise<OracleResult> {
+  return compareLines(await podmanLines(host, containerId), containerId, records);
 }
 
 /** compareWithDaemon with the daemon's lines already read. */
@@ -76,8 +83,26 @@ export async function waitForDaemonLines(what: string, containers: ReadonlyArray
     if (info.State.Running) throw new Error(`waitForDaemonLines: container ${id.slice(0, 12)} is still running; wait for its exit first`);
     return daemonLines(docker, id);
   }));
+  return waitForLines(what, containers.map(({ id }, i) => ({ id, lines: daemon[i] ?? [] })), records);
+}
+
+/**
+ * waitForDaemonLines against the Podman service at `host` (unix://...): its own lines read by
+ * test/support/podman.ts. The containers must have exited.
+ */
+export async function waitForPodmanLines(what: string, podman: Docker, host: string, ids: readonly string[], records: readonly ReceivedRecord[]): Promise<OracleResult[]> {
+  const expected = await Promise.all(ids.map(async (id) => {
+    const info = await podman.getContainer(id).inspect();
+    if (info.State.Running) throw new Error(`waitForPodmanLines: container ${id.slice(0, 12)} is still running; wait for its exit first`);
+    return { id, lines: await podmanLines(host, id) };
+  }));
+  return waitForLines(what, expected, records);
+}
+
+/** Waits until the receiver holds every one of these lines (see waitForDaemonLines). */
+function waitForLines(what: string, containers: ReadonlyArray<{ id: string; lines: readonly ReferenceLine[] }>, records: readonly ReceivedRecord[]): Promise<OracleResult[]> {
   return waitFor(what, {
-    watch: () => containers.map(({ id }, i) => compareLines(daemon[i] ?? [], id, records)),
+    watch: () => containers.map(({ id, lines }) => compareLines(lines, id, records)),
     until: (results) => results.every((r) => r.lost === 0),
     progress: (results) => results.map((r) => r.received),
     describe: (results) => results.map((r) => `${r.received} received of ${r.expected} (lost ${r.lost}, duplicated ${r.duplicated})`).join('; '),
