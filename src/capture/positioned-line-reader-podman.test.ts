@@ -14,15 +14,10 @@ import type { LogLine } from '../docker/log-line.js';
 import { BEGINNING, sinceParam } from './position.js';
 import type { Position, SinceStyle, StampResolutionMs } from './position.js';
 import { PositionedLineReader } from './positioned-line-reader.js';
+import { lcgRandom } from '../../test/support/seeded-random.js';
 
 /** A small deterministic PRNG, so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+const random = lcgRandom;
 
 /** One entry of the k8s-file: one read of the container's pipe or terminal. */
 interface Entry {

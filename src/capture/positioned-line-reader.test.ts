@@ -10,6 +10,7 @@ import { BEGINNING, timestampMs } from './position.js';
 import type { Position } from './position.js';
 import { PositionedLineReader } from './positioned-line-reader.js';
 import type { LogOpening } from './positioned-line-reader.js';
+import { lcgRandom } from '../../test/support/seeded-random.js';
 
 interface Frame {
   bytes: Buffer;
@@ -17,13 +18,7 @@ interface Frame {
 }
 
 /** A small deterministic PRNG, so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+const random = lcgRandom;
 
 const BASE_NS = BigInt(Date.UTC(2026, 10, 28, 5, 0, 0)) * 1_000_000n;
 

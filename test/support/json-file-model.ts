@@ -12,6 +12,7 @@
 //     multiplexed frame, or the same bytes back to back on a TTY.
 // Both renderings come from the same entries, so the API route's parser can be the oracle for
 // the file route's decoder in pure unit tests.
+import { lcgRandom } from './seeded-random.js';
 
 export interface ModelEntry {
   stream: 'stdout' | 'stderr';
@@ -167,10 +168,4 @@ export function apiBytes(entries: readonly ModelEntry[], tty: boolean): Buffer {
 }
 
 /** A small deterministic PRNG, so a failing seed can be replayed. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+export const random = lcgRandom;

@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { LogFrameParser } from '../../src/docker/log-frame-parser.js';
 import type { LogFraming } from '../../src/docker/log-frame-parser.js';
 import type { LogLine } from '../../src/docker/log-line.js';
+import { seededRandom } from './seeded-random.js';
 
 export const KIB16 = 16 * 1024;
 
@@ -89,16 +90,7 @@ export function line(timestamp: string, stream: string, message: Buffer | string
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failing split can be reproduced. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const random = seededRandom;
 
 export function randomSplit(stream: Buffer, next: () => number, maxPiece: number): Buffer[] {
   const pieces: Buffer[] = [];
