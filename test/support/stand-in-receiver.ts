@@ -125,9 +125,10 @@ export async function startStandInReceiver(options: StandInOptions): Promise<Sta
         events.push(event);
         if (dedupeBy === undefined) continue;
         const value = event[dedupeBy];
-        if (value === undefined) deduplicated.push(event);
-        else if (!seenValues.has(JSON.stringify(value))) {
-          seenValues.add(JSON.stringify(value));
+        const key = value === undefined ? undefined : JSON.stringify(value);
+        if (key === undefined) deduplicated.push(event);
+        else if (!seenValues.has(key)) {
+          seenValues.add(key);
           deduplicated.push(event);
         }
       }
