@@ -74,6 +74,20 @@ const firstFrame = async (terminal: Terminal): Promise<void> => {
   await waitFor('the first frame', { watch: () => terminal.output(), until: (output) => output.includes('sorted by lag, slowest first · keys:'), progress: (output) => output.length });
 };
 
+/**
+ * Ink turns raw mode on in an effect that runs after the first frame is written. A Ctrl-C typed
+ * in between is a SIGINT for the whole foreground group, the test's shell included (top itself
+ * ends cleanly on it), so keys are typed only once the terminal says it is in raw mode.
+ */
+const rawMode = async (terminal: Terminal): Promise<void> => {
+  const pts = await terminal.pts;
+  await waitFor('the terminal in raw mode (-icanon)', {
+    watch: async () => ({ settings: (await run('stty', ['-F', pts, '-a'])).stdout, printed: terminal.output().length }),
+    until: (o) => /(^|\s)-icanon(\s|$)/.test(o.settings),
+    progress: (o) => o.printed,
+  });
+};
+
 void describe('log-capturer top in a terminal', () => {
   void it('q ends it with exit 0 and the terminal as it was: cursor shown, line editing and echo back on', async () => {
     const capturer = await startFakeCapturer({ scenario: 'busy' });
@@ -82,6 +96,7 @@ void describe('log-capturer top in a terminal', () => {
       await firstFrame(terminal);
       assert.ok(terminal.output().includes(`${ESC}[?25l`), 'the cursor is hidden while the view runs');
       assert.ok(terminal.output().includes(`${ESC}[32m`), 'colour in a terminal');
+      await rawMode(terminal);
       terminal.type('q');
       const { exitCode, settings } = await afterExit(terminal);
       assert.equal(exitCode, 0);
@@ -100,6 +115,7 @@ void describe('log-capturer top in a terminal', () => {
     const terminal = openTerminal(capturer, { NO_COLOR: '1' });
     try {
       await firstFrame(terminal);
+      await rawMode(terminal);
       terminal.type('\x03');
       const { exitCode, settings } = await afterExit(terminal);
       assert.equal(exitCode, 0);
@@ -144,6 +160,7 @@ void describe('log-capturer top in a terminal', () => {
       const frame = terminal.linesSince(from);
       const footer = frame.filter((line) => line.startsWith('sorted by lag')).at(-1) ?? '';
       assert.equal(footer.length, 72, `the footer is cut at the new width: ${footer}`);
+      await rawMode(terminal);
       terminal.type('q');
       assert.equal((await afterExit(terminal)).exitCode, 0);
     } finally {
