@@ -335,12 +335,12 @@ export class ContainerTask {
       if (settings.explain) this.giveUpFileRoute(new JsonFileError('JSON_FILE_NOT_FOUND', `the container logs to ${info.logDriver || 'an unknown driver'}, not json-file`), undefined);
       return null;
     }
-    if (info.logOptions.compress === 'true') {
-      // json-file compresses its rotated files here, which this route does not read: a reader
-      // that falls one file behind must hand over to the API mid-burst, and on dockerd 20.10 that
-      // hand-over lost lines under load (62 of 120,000 in one of three loaded runs; not
-      // root-caused, see docs/benchmarks.md). Such logs are read through the API from the start.
-      this.giveUpFileRoute(new JsonFileError('JSON_FILE_COMPRESSED', 'its json-file log uses compress=true (rotated files are gzipped): read through the API'), undefined);
+    if (info.logOptions.compress === 'true' && !this.services.daemon().gzipReadsExact) {
+      // json-file gzips its rotated files, which this route does not read: a reader that falls one
+      // file behind hands over to the API, which must then read gzipped files while our earlier
+      // reads may still be open; before Docker 23 that can return another file's lines (see
+      // DaemonProfile.gzipReadsExact). Such logs are read through the API from the start.
+      this.giveUpFileRoute(new JsonFileError('JSON_FILE_COMPRESSED', 'its json-file log uses compress=true, and this dockerd (before 23.0) may mix up gzipped rotated files between overlapping reads: read through the API'), undefined);
       return null;
     }
     try {

@@ -15,6 +15,12 @@ void describe('daemon profile', () => {
     assert.equal(profileOf(undefined).followsRotation, false, 'unknown: the careful case');
   });
 
+  void it('trusts reads of gzipped rotated files from Docker 23.0 on (20.10 shares them between readers by name)', () => {
+    const of = (version: string, apiVersion: string): boolean => profileOf({ version, apiVersion, platform: '', components: ['Engine'] }).gzipReadsExact;
+    assert.deepEqual([of('20.10.24+dfsg1', '1.41'), of('20.10.27', '1.41'), of('23.0.0', '1.42'), of('28.2.2', '1.50')], [false, false, true, true]);
+    assert.equal(profileOf(undefined).gzipReadsExact, false, 'unknown: the careful case');
+  });
+
   void it('knows which logs rotate', () => {
     assert.equal(logRotates({ logDriver: 'json-file', logOptions: {} }), false);
     assert.equal(logRotates({ logDriver: 'json-file', logOptions: { 'max-size': '10m' } }), true);
