@@ -329,6 +329,15 @@ describe('JsonFileReader: following rotation', () => {
     const st = statSync(location.path, { bigint: true });
     const stale: FilePosition = { dev: String(st.dev), ino: String(st.ino), firstEntryTime: '2020-01-01T00:00:00.000000000Z', offset: 10, skip: 0 };
     await expectUnavailable(startReader(location, { kind: 'position', position: stale }).reader.open(), 'JSON_FILE_GONE');
+    // Beside gzipped rotated files the position's file was most likely gzipped (dockerd frees its
+    // inode once the .gz is written, and the next live file may get it): COMPRESSED, not GONE.
+    const zipped = containersDir().location;
+    const zipper = new ModelLogWriter(zipped.dir, zipped.baseName, { maxSize: 5_000, maxFile: 3, compress: true });
+    zipper.write(new NumberedOutput(random(7), false).next(90));
+    assert.ok(zipper.rotations >= 1, `rotations: ${zipper.rotations}`);
+    const live = statSync(zipped.path, { bigint: true });
+    const gzipped: FilePosition = { dev: String(live.dev), ino: String(live.ino), firstEntryTime: '2020-01-01T00:00:00.000000000Z', offset: 10, skip: 0 };
+    await expectUnavailable(startReader(zipped, { kind: 'position', position: gzipped }).reader.open(), 'JSON_FILE_COMPRESSED');
   });
 
   it('refuses the beginning when the oldest lines are only in .gz files, and a missing directory', async () => {

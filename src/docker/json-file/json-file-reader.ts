@@ -308,11 +308,7 @@ export class JsonFileReader {
       if (start.kind === 'position') {
         const p = start.position;
         chosen = fileWithInode(files, p.dev, p.ino, p.firstEntryTime === '');
-        if (!chosen) {
-          const what = `the file of the saved position (inode ${p.ino})`;
-          if (files.some((f) => f.compressed)) throw new JsonFileError('JSON_FILE_COMPRESSED', `${what} is not on disk uncompressed: compressed or deleted by rotation; this route does not read .gz files`, { path: this.location.path });
-          throw new JsonFileError('JSON_FILE_GONE', `${what} was rotated out and deleted: the lines after the position that were in it are lost`, { path: this.location.path });
-        }
+        if (!chosen) throw this.positionFileGone(`the file of the saved position (inode ${p.ino})`, files);
       } else if (start.kind === 'beginning') {
         const oldestIndex = files.reduce((max, f) => Math.max(max, f.index), -1);
         chosen = files.find((f) => f.index === oldestIndex && !f.compressed);
@@ -324,7 +320,7 @@ export class JsonFileReader {
       const file = await this.openListed(chosen);
       if (!file) continue; // renamed between the listing and the open: list again
       try {
-        return await this.placeStart(file, chosen);
+        return await this.placeStart(file, chosen, files);
       } catch (error) {
         closeSync(file.fd);
         throw error;
@@ -361,7 +357,16 @@ export class JsonFileReader {
     return async (buffer, position) => (await readAsync(fd, buffer, 0, buffer.length, position)).bytesRead;
   }
 
-  private async placeStart(file: OpenFile, listed: ListedFile): Promise<{ file: OpenFile; offset: number; skip: number }> {
+  /**
+   * The position's file is not on disk as a plain file any more. With gzipped rotated files
+   * around it was most likely gzipped (its lines are there, for the API to read), else deleted.
+   */
+  private positionFileGone(what: string, files: ListedFile[]): JsonFileError {
+    if (files.some((f) => f.compressed)) return new JsonFileError('JSON_FILE_COMPRESSED', `${what} is not on disk uncompressed: compressed or deleted by rotation; this route does not read .gz files`, { path: this.location.path });
+    return new JsonFileError('JSON_FILE_GONE', `${what} was rotated out and deleted: the lines after the position that were in it are lost`, { path: this.location.path });
+  }
+
+  private async placeStart(file: OpenFile, listed: ListedFile, files: ListedFile[]): Promise<{ file: OpenFile; offset: number; skip: number }> {
     const start = this.options.start;
     const size = Number((await fstatAsync(file.fd, { bigint: true })).size);
     let offset = 0;
@@ -371,7 +376,8 @@ export class JsonFileReader {
       if (p.firstEntryTime !== '' || p.offset > 0) {
         const first = await firstEntryTime(this.readAt(file.fd));
         if (p.firstEntryTime !== '' && first !== p.firstEntryTime) {
-          throw new JsonFileError('JSON_FILE_GONE', `the file of the saved position (inode ${p.ino}) was deleted by rotation and its inode now holds another file (first entry ${first || 'none'}, not ${p.firstEntryTime})`, { path: this.location.path });
+          // Its inode was freed (the file gzipped or deleted by rotation) and now holds a newer file.
+          throw this.positionFileGone(`the file of the saved position (inode ${p.ino}, now holding another file: first entry ${first || 'none'}, not ${p.firstEntryTime})`, files);
         }
         file.identity.firstEntryTime = p.firstEntryTime !== '' ? p.firstEntryTime : first;
       }
