@@ -1,14 +1,19 @@
 // The bench's side of Docker: the private daemon, and the containers a scenario creates and
 // removes. Only the bench creates or removes containers; the capturer under test only reads.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { TEST_IMAGE, dockerAnswers, testDocker } from '../test/support/docker.js';
+import { waitFor } from '../test/support/wait-for.js';
 
 const run = promisify(execFile);
 const DAEMON_SCRIPT = new URL('../test/support/docker-daemon.sh', import.meta.url).pathname;
+const PODMAN_SCRIPT = new URL('../test/support/podman-service.sh', import.meta.url).pathname;
+
+/** Which implementation of the Engine API the bench runs against (`--daemon`). */
+export type BenchDaemonKind = 'docker' | 'podman';
 
 /** The label every bench container carries; its value is the run id, so cleanup finds exactly ours. */
 export const BENCH_LABEL = 'lct.bench';
@@ -26,9 +31,25 @@ export async function ensureDaemon(): Promise<string> {
   return host;
 }
 
+/**
+ * A Podman service that answers: PODMAN_HOST if it answers, else the private one of
+ * podman-service.sh (its DIR: LOG_CAPTURER_PODMAN_DIR or the script's default), started when it
+ * is not running (never restarted or stopped: `podman-service.sh stop DIR` ends it).
+ */
+export async function ensurePodman(): Promise<string> {
+  const fromEnv = process.env.PODMAN_HOST;
+  if (fromEnv && (await dockerAnswers(testDocker(fromEnv)))) return fromEnv;
+  const { stdout } = await run('bash', [PODMAN_SCRIPT, 'start'], { env: process.env });
+  const host = /PODMAN_HOST=(\S+)/.exec(stdout)?.[1];
+  if (!host) throw new Error(`podman-service.sh start printed no PODMAN_HOST: ${stdout}`);
+  return host;
+}
+
+/** `20.10.24+dfsg1` for Docker, `podman 4.3.1` for Podman (whose Version is its own). */
 export async function daemonVersion(docker: Docker): Promise<string> {
   const version = await docker.version();
-  return version.Version;
+  const podman = version.Components?.some((component) => component.Name === 'Podman Engine') ?? false;
+  return podman ? `podman ${version.Version}` : version.Version;
 }
 
 export interface BenchContainerOptions {
@@ -37,6 +58,24 @@ export interface BenchContainerOptions {
   /** Run by busybox sh -c. */
   script: string;
   start?: boolean;
+  /** Podman needs other host settings (default docker). */
+  daemon?: BenchDaemonKind;
+}
+
+/**
+ * Docker: json-file, no network. Podman (4.3, rootful here): no network (there is no bridge),
+ * nofile and nproc limits it may set (root here may not raise them: its default asks for more),
+ * and k8s-file, its own format, the only file driver it has: its compatible API accepts
+ * `json-file` as an alias of k8s-file (the same file), `none`, and `journald` (where a journald
+ * socket exists, not here); `local` is refused with 500 "invalid log driver".
+ */
+function benchHostConfig(daemon: BenchDaemonKind): Docker.HostConfig {
+  if (daemon === 'docker') return { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} } };
+  return {
+    NetworkMode: 'none',
+    LogConfig: { Type: 'k8s-file', Config: {} },
+    Ulimits: [{ Name: 'nofile', Soft: 4096, Hard: 4096 }, { Name: 'nproc', Soft: 4096, Hard: 4096 }],
+  };
 }
 
 export async function createBenchContainer(docker: Docker, options: BenchContainerOptions): Promise<Docker.Container> {
@@ -46,7 +85,7 @@ export async function createBenchContainer(docker: Docker, options: BenchContain
     Cmd: ['sh', '-c', options.script],
     Tty: false,
     Labels: { [BENCH_LABEL]: options.runId },
-    HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'json-file', Config: {} } },
+    HostConfig: benchHostConfig(options.daemon ?? 'docker'),
   });
   if (options.start !== false) await container.start();
   return container;
@@ -108,16 +147,66 @@ export function paddedLine(length: number): string {
 }
 
 /**
- * The pid of the dockerd behind a unix socket started by docker-daemon.sh (its pidfile sits next
- * to the socket); undefined for any other daemon. Used to report dockerd's own CPU per line.
+ * The pid of the daemon behind a unix socket started by docker-daemon.sh (dockerd.pid next to the
+ * socket) or podman-service.sh (service.pid: `podman system service`); undefined for any other
+ * daemon. Used to report the daemon's own CPU per line.
  */
-export function daemonPid(dockerHost: string): number | undefined {
+export function daemonPid(dockerHost: string, daemon: BenchDaemonKind = 'docker'): number | undefined {
   if (!dockerHost.startsWith('unix://')) return undefined;
   try {
-    const pid = Number(readFileSync(join(dirname(dockerHost.slice('unix://'.length)), 'dockerd.pid'), 'latin1').trim());
+    const pid = Number(readFileSync(join(dirname(dockerHost.slice('unix://'.length)), daemon === 'podman' ? 'service.pid' : 'dockerd.pid'), 'latin1').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * A running Podman container's conmon (the process that copies its output into the log file):
+ * the parent of the container's first process. Undefined when it is not running or the parent is
+ * not conmon.
+ */
+export async function conmonPid(container: Docker.Container): Promise<number | undefined> {
+  const info = await container.inspect();
+  if (!info.State.Running || !(info.State.Pid > 0)) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${info.State.Pid}/stat`, 'latin1');
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return readFileSync(`/proc/${parent}/comm`, 'latin1').trim() === 'conmon' ? parent : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until a container's log file (inspect's LogPath: json-file or k8s-file, on this machine)
+ * ends with a line holding `marker`: for a writer that stays running after its last line. Ends
+ * on the marker, or fails when the file stops growing.
+ */
+export async function waitForLogTail(container: Docker.Container, marker: string): Promise<void> {
+  const logPath = (await container.inspect()).LogPath;
+  if (!logPath) throw new Error(`container ${container.id.slice(0, 12)} has no LogPath to watch`);
+  const wanted = Buffer.from(marker);
+  await waitFor(`${logPath} to end with ${marker}`, {
+    watch: () => fileTail(logPath, 4096),
+    until: (tail) => tail.bytes.includes(wanted),
+    progress: (tail) => tail.size,
+    stallMs: 120_000,
+    capMs: 30 * 60_000,
+    intervalMs: 250,
+  });
+}
+
+function fileTail(path: string, bytes: number): { size: number; bytes: Buffer } {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(bytes, size);
+    const tail = Buffer.alloc(length);
+    readSync(fd, tail, 0, length, size - length);
+    return { size, bytes: tail };
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -15,6 +15,20 @@ export interface CountingReceiverOptions {
   delayMs?: number;
   /** Keep a count per record identity (for loss/duplicate checks at soak rates, not for 1M lines). */
   keepIdentities?: boolean;
+  /**
+   * Keep every decoded body, to compare what arrived with the daemon's own lines afterwards
+   * (records()). Costs memory (the NDJSON as received: ~540 MB for 1M records of 100-byte lines)
+   * but no CPU while lines arrive, so rates measured meanwhile stay comparable.
+   */
+  keepRecords?: boolean;
+}
+
+/** The fields of a received record that the oracle compares. */
+export interface ReceivedRecord {
+  containerId: string;
+  timestamp: string;
+  stream: string;
+  message: string;
 }
 
 export interface WaitOptions {
@@ -37,6 +51,8 @@ export interface CountingReceiver {
   readonly identities: Map<string, number>;
   /** Requests received and not answered yet (delayed). */
   readonly pendingReplies: number;
+  /** The records received, in order of arrival (only with keepRecords; parsed on each call). */
+  records(): Generator<ReceivedRecord>;
   setDelay(ms: number): void;
   waitForLines(target: number, options: WaitOptions): Promise<void>;
   stop(): Promise<void>;
@@ -53,6 +69,7 @@ export async function startCountingReceiver(options: CountingReceiverOptions = {
   let delayMs = options.delayMs ?? 0;
   const latency = new LatencyHistogram();
   const identities = new Map<string, number>();
+  const bodies: Buffer[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let lines = 0;
   let requests = 0;
@@ -75,6 +92,7 @@ export async function startCountingReceiver(options: CountingReceiverOptions = {
       }
       start = end + 1;
     }
+    if (options.keepRecords) bodies.push(body);
     if (firstAt === 0) firstAt = receivedAt;
     lastAt = receivedAt;
     for (const wake of waiters) wake();
@@ -149,6 +167,15 @@ export async function startCountingReceiver(options: CountingReceiverOptions = {
     },
     latency,
     identities,
+    *records() {
+      for (const body of bodies) {
+        for (const line of body.toString('utf8').split('\n')) {
+          if (line === '') continue;
+          const record = JSON.parse(line) as { container_id?: unknown; timestamp?: unknown; stream?: unknown; message?: unknown };
+          yield { containerId: String(record.container_id), timestamp: String(record.timestamp), stream: String(record.stream), message: String(record.message) };
+        }
+      }
+    },
     setDelay(ms: number) {
       delayMs = ms;
     },

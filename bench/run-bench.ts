@@ -7,7 +7,8 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { testDocker } from '../test/support/docker.js';
-import { daemonVersion, ensureDaemon, removeBenchContainers } from './bench-docker.js';
+import { daemonVersion, ensureDaemon, ensurePodman, removeBenchContainers } from './bench-docker.js';
+import type { BenchDaemonKind } from './bench-docker.js';
 import { formatProfile, summarizeProfileDir } from './cpu-profile-summary.js';
 import { runFanIn } from './fan-in.js';
 import { parseConfigOverrides, round } from './scenario.js';
@@ -33,6 +34,9 @@ const { values } = parseArgs({
     'line-bytes': { type: 'string', default: '100' },
     'ceiling-runs': { type: 'string', default: '2' },
     'no-loghose': { type: 'boolean', default: false },
+    'keep-running': { type: 'boolean', default: false },
+    exact: { type: 'boolean', default: false },
+    daemon: { type: 'string', default: 'docker' },
     route: { type: 'string', multiple: true },
     'fan-containers': { type: 'string', default: '200' },
     'fan-rate': { type: 'string', default: '50' },
@@ -61,8 +65,14 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`usage: npm run bench -- [--scenario ${SCENARIOS.join('|')}]... [--json] [--cpu-prof DIR] [--set section.key=value]...
   --set:      a capturer config override for every scenario, e.g. --set sink.batch.max_events=5000
+  --daemon docker|podman (docker): podman runs against PODMAN_HOST if it answers, else the private
+              service of test/support/podman-service.sh (started if needed); throughput only
   throughput: --lines N (1000000) --line-bytes N (100) --ceiling-runs N (2)
               --no-loghose (do not run docker-loghose on the container while it writes)
+              --keep-running (the container runs on, idle, until the capturer delivered every line:
+                it is followed, its stream rotated at capture.rotation_interval)
+              --exact (compare what the receiver got with the daemon's lines without follow:
+                lost, duplicated, out of order; keeps every record in memory)
               --route api|file (repeatable; default api): file reads the json-file log from the private daemon's <data-root>/containers
               --capturer-root DIR (also here: the capturer rows run that checkout's dist/)
   fan-in:     --fan-containers N (200) --fan-rate LINES_PER_S (50) --fan-seconds N (30)
@@ -96,12 +106,22 @@ function printTable(result: ScenarioResult): void {
   for (const [key, value] of Object.entries(result)) if (key !== 'scenario') console.log(`  ${key.padEnd(width)}  ${String(value)}`);
 }
 
+const daemonKind = values.daemon as BenchDaemonKind;
+if (daemonKind !== 'docker' && daemonKind !== 'podman') {
+  console.error(`--daemon must be docker or podman, got ${String(values.daemon)}`);
+  process.exit(2);
+}
+if (daemonKind === 'podman' && chosen.some((name) => name !== 'throughput')) {
+  console.error('--daemon podman: only the throughput scenario runs on Podman so far (the others create containers with Docker\'s settings)');
+  process.exit(2);
+}
+
 const configOverrides = parseConfigOverrides(values.set ?? []);
 buildCapturer();
-const dockerHost = await ensureDaemon();
+const dockerHost = daemonKind === 'podman' ? await ensurePodman() : await ensureDaemon();
 const docker = testDocker(dockerHost);
 const machine = { nproc: (await import('node:os')).availableParallelism(), node: process.version, dockerd: await daemonVersion(docker) };
-console.error(`bench: DOCKER_HOST=${dockerHost} nproc=${machine.nproc} node=${machine.node} dockerd=${machine.dockerd}`);
+console.error(`bench: ${daemonKind === 'podman' ? 'PODMAN_HOST' : 'DOCKER_HOST'}=${dockerHost} nproc=${machine.nproc} node=${machine.node} dockerd=${machine.dockerd}`);
 
 const profileRoot = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
 if (profileRoot) mkdirSync(profileRoot, { recursive: true });
@@ -120,10 +140,10 @@ for (const name of chosen) {
   const runId = `${name}-${randomBytes(3).toString('hex')}`;
   current = runId;
   const cpuProfDir = profileRoot ? mkdtempSync(join(profileRoot, `${name}-`)) : undefined;
-  const ctx: ScenarioContext = { docker, dockerHost, runId, cpuProfDir, configOverrides, note: (message) => console.error(`bench: ${message}`) };
+  const ctx: ScenarioContext = { docker, dockerHost, daemon: daemonKind, runId, cpuProfDir, configOverrides, note: (message) => console.error(`bench: ${message}`) };
   let result: ScenarioResult;
   try {
-    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), loghose: !values['no-loghose'], ...(values.route ? { routes: values.route } : {}), ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}) });
+    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), loghose: !values['no-loghose'], keepRunning: values['keep-running'] === true, exact: values.exact === true, ...(values.route ? { routes: values.route } : {}), ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}) });
     else if (name === 'fan-in')
       result = await runFanIn(ctx, {
         containers: integer('fan-containers'),
@@ -164,7 +184,7 @@ for (const name of chosen) {
     const removed = await removeBenchContainers(docker, runId);
     ctx.note(`${name}: removed ${removed} containers`);
   }
-  result = { ...result, nproc: machine.nproc, node: machine.node, dockerd: machine.dockerd, load_avg_1m: round(loadavg()[0] ?? Number.NaN, 2) };
+  result = { ...result, nproc: machine.nproc, node: machine.node, [daemonKind === 'podman' ? 'podman' : 'dockerd']: machine.dockerd, load_avg_1m: round(loadavg()[0] ?? Number.NaN, 2) };
   if (values.set?.length) result.config_overrides = values.set.join(' ');
   if (result.error !== undefined || result.capturer_error !== undefined) exitCode = 1;
   if (values.json) console.log(JSON.stringify(result));

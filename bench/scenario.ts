@@ -1,5 +1,6 @@
 // What every bench scenario receives and returns.
 import type Docker from 'dockerode';
+import type { BenchDaemonKind } from './bench-docker.js';
 
 export type Figure = string | number | boolean | null;
 export type ScenarioResult = { scenario: string } & Record<string, Figure>;
@@ -7,6 +8,8 @@ export type ScenarioResult = { scenario: string } & Record<string, Figure>;
 export interface ScenarioContext {
   docker: Docker;
   dockerHost: string;
+  /** Which implementation answers at dockerHost (`--daemon`; default docker). */
+  daemon?: BenchDaemonKind;
   /** Unique per scenario run: the value of the lct.bench label and part of container names. */
   runId: string;
   /** When set, the capturer child writes a CPU profile here and the scenario summarizes it. */

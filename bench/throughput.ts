@@ -10,11 +10,29 @@
 // few seconds before writing so it can attach). dockerd's CPU in its row is therefore the cost
 // of the write itself (json-file) plus the attach copy; `container_write_dockerd_cpu_us_per_line`
 // is the same window's dockerd CPU and is the plain write cost in runs with `--no-loghose`.
-import { createBenchContainer, daemonContainersDir, daemonPid, waitForExit } from './bench-docker.js';
+//
+// Podman (`--daemon podman`): the daemon's figures are those of `podman system service` (named
+// podman_service_* instead of dockerd_*); the write is conmon's work, so the container stays
+// running until its last line is in the log file, and conmon's CPU is read then. No peer (its
+// attach is Docker's), no file route (Podman writes k8s-file, not json-file).
+//
+// `--keep-running`: the container keeps running until the capturer has delivered every line, so
+// the capturer follows it (streams rotated at capture.rotation_interval) instead of reading an
+// exited container. `--exact`: after the capturer row, what the receiver got is compared with the
+// daemon's own lines without follow (bench/exactness.ts).
+import { loadavg } from 'node:os';
+import type Docker from 'dockerode';
+import { daemonLines } from '../test/support/docker.js';
+import { podmanLines } from '../test/support/podman.js';
+import { waitFor } from '../test/support/wait-for.js';
+import { conmonPid, createBenchContainer, daemonContainersDir, daemonPid, waitForExit, waitForLogTail } from './bench-docker.js';
+import type { CapturerProcess } from './capturer-process.js';
+import { compareWithOracle } from './exactness.js';
 import { readLogCeiling } from './ceiling-reader.js';
 import type { CeilingResult } from './ceiling-reader.js';
 import { startCapturer } from './capturer-process.js';
 import { startCountingReceiver } from './counting-receiver.js';
+import type { CountingReceiver } from './counting-receiver.js';
 import { readLogCeilingRaw } from './raw-ceiling-reader.js';
 import { loghoseCli, startLoghose } from './loghose-peer.js';
 import type { LoghosePeer } from './loghose-peer.js';
@@ -32,6 +50,10 @@ export interface ThroughputOptions {
   capturerRoot?: string;
   /** Which capturer routes to measure, by name (default: api). */
   routes?: string[];
+  /** The container runs on (idle) until the capturer delivered everything: it is followed, not read after its exit. */
+  keepRunning?: boolean;
+  /** Compare what the receiver got with the daemon's lines without follow (lost, duplicated, out of order). */
+  exact?: boolean;
 }
 
 /**
@@ -74,33 +96,54 @@ function chosenRoutes(names: readonly string[] | undefined): CapturerRoute[] {
 const ATTACH_WAIT_S = 5;
 
 export async function runThroughput(ctx: ScenarioContext, options: ThroughputOptions): Promise<ScenarioResult> {
+  const daemon = ctx.daemon ?? 'docker';
+  const podman = daemon === 'podman';
   const result: ScenarioResult = { scenario: 'throughput', lines: options.lines, line_bytes: options.lineBytes };
-  const dockerd = daemonPid(ctx.dockerHost);
+  if (options.keepRunning) result.keep_running = true;
+  const dockerd = daemonPid(ctx.dockerHost, daemon);
   const dockerdCpuUs = (): number => (dockerd === undefined ? Number.NaN : processCpuUs(dockerd));
-  if (dockerd === undefined) ctx.note('throughput: dockerd is not the private daemon: its CPU is not reported');
+  if (dockerd === undefined) ctx.note(`throughput: ${podman ? 'the Podman service is not the private one (podman-service.sh)' : 'dockerd is not the private daemon'}: its CPU is not reported`);
 
-  const withLoghose = options.loghose && loghoseCli() !== undefined;
-  if (options.loghose && !withLoghose) result.loghose_error = 'docker-loghose is not installed (npm ci installs it: it is a devDependency)';
+  const withLoghose = options.loghose && !podman && loghoseCli() !== undefined;
+  if (options.loghose && podman) ctx.note('throughput: no docker-loghose row on Podman');
+  else if (options.loghose && !withLoghose) result.loghose_error = 'docker-loghose is not installed (npm ci installs it: it is a devDependency)';
   const name = `lct-bench-${ctx.runId}-throughput`;
   ctx.note(`throughput: writing ${options.lines} lines into one container${withLoghose ? ', docker-loghose attached' : ''}`);
   const writer = fastWriterScript(options.lines, options.lineBytes);
+  // Podman: alive after its last line so that conmon's CPU can be read; --keep-running: until the end.
+  const staysAlive = podman || options.keepRunning === true;
+  const lastLine = `${String(options.lines).padStart(9, '0')} `;
   const container = await createBenchContainer(ctx.docker, {
     runId: ctx.runId,
     name,
-    script: withLoghose ? `sleep ${ATTACH_WAIT_S}; ${writer}` : writer,
+    script: staysAlive ? `trap "exit 0" TERM; ${writer}; while :; do sleep 1; done` : withLoghose ? `sleep ${ATTACH_WAIT_S}; ${writer}` : writer,
     start: false,
+    daemon,
   });
+  let stopped = false;
+  const stopContainer = async (): Promise<void> => {
+    if (stopped || !staysAlive) return;
+    stopped = true;
+    await container.stop({ t: 10 });
+    await waitForExit(container, 5 * 60_000);
+  };
   let loghose: LoghosePeer | undefined;
   if (withLoghose) loghose = startLoghose(ctx.dockerHost, `^/?${name}$`, dockerdCpuUs);
   try {
     const dockerdBeforeWrite = dockerdCpuUs();
     const writeStarted = performance.now();
     await container.start();
-    await waitForExit(container, 15 * 60_000);
+    if (staysAlive) {
+      const conmon = podman ? await conmonPid(container) : undefined;
+      await waitForLogTail(container, lastLine);
+      if (conmon !== undefined) result.container_write_conmon_cpu_us_per_line = round(processCpuUs(conmon) / options.lines, 2);
+      else if (podman) ctx.note('throughput: conmon was not found: its CPU is not reported');
+    } else await waitForExit(container, 15 * 60_000);
     const writeS = (performance.now() - writeStarted) / 1000 - (withLoghose ? ATTACH_WAIT_S : 0);
     result.container_write_s = round(writeS, 1);
     result.container_write_dockerd_cpu_us_per_line = round((dockerdCpuUs() - dockerdBeforeWrite) / options.lines, 2);
     if (loghose) Object.assign(result, await loghoseRow(ctx, loghose, options.lines, dockerdCpuUs));
+    if (!options.keepRunning) await stopContainer();
   } finally {
     await loghose?.stop();
   }
@@ -152,11 +195,65 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
 
   for (const route of chosenRoutes(options.routes)) {
     const prefix = route.name === 'api' ? '' : `${route.name}_`;
+    if (podman && route.name === 'file') {
+      result.file_capturer_error = 'no file route on Podman: it writes k8s-file logs, the file route reads json-file';
+      continue;
+    }
     const readers = { linesPerS: ceilingLinesPerS, cpuUsPerLine: ceiling.cpuUs / ceiling.lines, rawCpuUsPerLine: raw && raw.lines === options.lines ? raw.cpuUs / raw.lines : Number.NaN };
-    Object.assign(result, prefixed(prefix, await capturerRow(ctx, route, options.lines, readers, dockerdCpuUs, options.capturerRoot)));
+    const end = { container, stopContainer, exact: options.exact === true };
+    Object.assign(result, prefixed(prefix, await capturerRow(ctx, route, options.lines, readers, dockerdCpuUs, options.capturerRoot, end)));
   }
-  ctx.note(`throughput: readers (lines/s, reader / dockerd / host CPU µs per line):\n${readerTable(result)}`);
-  return result;
+  await stopContainer();
+  ctx.note(`throughput: readers (lines/s, reader / ${podman ? 'podman service' : 'dockerd'} / host CPU µs per line):\n${readerTable(result)}`);
+  return podman ? renamedForPodman(result) : result;
+}
+
+/** Podman's figures under its own name: `podman_service_*` for what is `dockerd_*` on Docker. */
+function renamedForPodman(result: ScenarioResult): ScenarioResult {
+  const renamed: ScenarioResult = { scenario: result.scenario };
+  for (const [key, value] of Object.entries(result)) renamed[key.replace('dockerd', 'podman_service')] = value;
+  return renamed;
+}
+
+/** What a capturer row does once every line arrived: the container to stop, and whether to check exactness. */
+interface RowEnd {
+  container: Docker.Container;
+  /** Stops a container kept running (--keep-running); nothing otherwise. */
+  stopContainer: () => Promise<void>;
+  exact: boolean;
+}
+
+/**
+ * The exactness figures of a capturer row: waits until the capturer has read the (stopped)
+ * container to its end and the receiver has every line it handed on, then compares.
+ */
+async function exactnessRow(ctx: ScenarioContext, capturer: CapturerProcess, receiver: CountingReceiver, container: Docker.Container): Promise<ScenarioResult> {
+  const row: ScenarioResult = { scenario: 'throughput' };
+  const id = container.id;
+  const drained = await waitFor(`the capturer to read ${id.slice(0, 12)} to its end and ship it`, {
+    watch: async () => {
+      const status = (await capturer.status()) as { capture?: { containers?: Array<{ id: string; state: string; lines: number; rotations: number }> } };
+      const entry = status.capture?.containers?.find((c) => c.id === id);
+      return { state: entry?.state, lines: entry?.lines ?? 0, rotations: entry?.rotations ?? 0, received: receiver.lines };
+    },
+    until: (seen) => seen.state === 'stopped' && seen.received >= seen.lines,
+    stallMs: 120_000,
+    intervalMs: 500,
+  });
+  row.stream_rotations = drained.rotations;
+  ctx.note(`throughput: reading the daemon's own lines (without follow) for the exactness check`);
+  const oracle = ctx.daemon === 'podman' ? await podmanLines(ctx.dockerHost, id) : await daemonLines(ctx.docker, id);
+  const delivered = [...receiver.records()].filter((record) => record.containerId === id);
+  const report = compareWithOracle(oracle, delivered);
+  row.exact_daemon_lines = report.expected;
+  row.exact_delivered_lines = report.delivered;
+  row.exact_lost = report.lost;
+  row.exact_duplicated = report.duplicated;
+  row.exact_out_of_order = report.outOfOrder;
+  row.exact_other_stamp = report.differing;
+  row.exact_first_difference = report.firstDifference;
+  ctx.note(`throughput: exactness: ${report.firstDifference === null ? `the receiver got exactly the daemon's ${report.expected} lines, in order` : `${report.lost} lost, ${report.duplicated} duplicated, ${report.outOfOrder} out of order, ${report.differing} with another stamp; first difference at ${report.firstDifference}`}`);
+  return row;
 }
 
 /** One capturer run over the whole log, with the given route. */
@@ -167,9 +264,10 @@ async function capturerRow(
   ceiling: { linesPerS: number; cpuUsPerLine: number; rawCpuUsPerLine: number },
   dockerdCpuUs: () => number,
   capturerRoot: string | undefined,
+  end: RowEnd,
 ): Promise<ScenarioResult> {
   const row: ScenarioResult = { scenario: 'throughput' };
-  const receiver = await startCountingReceiver();
+  const receiver = await startCountingReceiver({ keepRecords: end.exact });
   try {
     const spawnedAt = performance.now();
     const capturer = await startCapturer({ runId: ctx.runId, dockerHost: ctx.dockerHost, sinkUrl: receiver.url, cpuProfDir: ctx.cpuProfDir, config: withOverrides(ctx, route.config(ctx)), ...(capturerRoot !== undefined ? { repoRoot: capturerRoot } : {}) });
@@ -180,6 +278,7 @@ async function capturerRow(
       const cpuAtReady = capturer.cpuUs();
       const dockerdAtReady = dockerdCpuUs();
       const linesAtReady = receiver.lines;
+      row.load_avg_1m_at_ready = round(loadavg()[0] ?? Number.NaN, 2);
       row.capturer_startup_s = round((readyAt - spawnedAt) / 1000, 2);
       ctx.note(`throughput: ${route.name} route: capturer ready after ${row.capturer_startup_s} s (${linesAtReady} lines already delivered)`);
       await receiver.waitForLines(lines, { timeoutMs: 20 * 60_000, stallMs: 120_000 }).catch((error: unknown) => {
@@ -205,6 +304,9 @@ async function capturerRow(
       row.lines_received = receiver.lines;
       row.requests = receiver.requests;
       row.mib_shipped = round(receiver.bytes / 1024 / 1024, 1);
+      row.load_avg_1m_at_done = round(loadavg()[0] ?? Number.NaN, 2);
+      await end.stopContainer();
+      if (end.exact) Object.assign(row, await exactnessRow(ctx, capturer, receiver, end.container));
     } finally {
       row.capturer_exit_code = await capturer.stop();
     }
@@ -265,6 +367,7 @@ function readerTable(result: ScenarioResult): string {
   ];
   for (const route of CAPTURER_ROUTES) {
     const prefix = route.name === 'api' ? '' : `${route.name}_`;
+    if (result[`${prefix}capturer_lines_per_s`] === undefined) continue;
     rows.push([`log-capturer, ${route.name} route`, result[`${prefix}capturer_lines_per_s`], result[`${prefix}cpu_us_per_line`], result[`${prefix}dockerd_cpu_us_per_line`], result[`${prefix}host_cpu_us_per_line`]]);
   }
   if (result.loghose_lines !== undefined) {
