@@ -20,6 +20,7 @@
 // the capturer follows it (streams rotated at capture.rotation_interval) instead of reading an
 // exited container. `--exact`: after the capturer row, what the receiver got is compared with the
 // daemon's own lines without follow (bench/exactness.ts).
+import { statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type Docker from 'dockerode';
 import { daemonLines } from '../test/support/docker.js';
@@ -141,6 +142,8 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
     } else await waitForExit(container, 15 * 60_000);
     const writeS = (performance.now() - writeStarted) / 1000 - (withLoghose ? ATTACH_WAIT_S : 0);
     result.container_write_s = round(writeS, 1);
+    const logPath = (await container.inspect()).LogPath;
+    if (logPath) result.log_file_mib = round(statSync(logPath).size / 1024 / 1024, 1);
     result.container_write_dockerd_cpu_us_per_line = round((dockerdCpuUs() - dockerdBeforeWrite) / options.lines, 2);
     if (loghose) Object.assign(result, await loghoseRow(ctx, loghose, options.lines, dockerdCpuUs));
     if (!options.keepRunning) await stopContainer();
