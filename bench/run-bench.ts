@@ -36,6 +36,7 @@ const { values } = parseArgs({
     'no-loghose': { type: 'boolean', default: false },
     'keep-running': { type: 'boolean', default: false },
     exact: { type: 'boolean', default: false },
+    'write-rate': { type: 'string' },
     daemon: { type: 'string', default: 'docker' },
     route: { type: 'string', multiple: true },
     'fan-containers': { type: 'string', default: '200' },
@@ -71,6 +72,7 @@ if (values.help) {
               --no-loghose (do not run docker-loghose on the container while it writes)
               --keep-running (the container runs on, idle, until the capturer delivered every line:
                 it is followed, its stream rotated at capture.rotation_interval)
+              --write-rate LINES_PER_S (the container writes at most this fast: more seconds, fewer lines per stamp)
               --exact (compare what the receiver got with the daemon's lines without follow:
                 lost, duplicated, out of order; keeps every record in memory)
               --route api|file (repeatable; default api): file reads the json-file log from the private daemon's <data-root>/containers
@@ -143,7 +145,7 @@ for (const name of chosen) {
   const ctx: ScenarioContext = { docker, dockerHost, daemon: daemonKind, runId, cpuProfDir, configOverrides, note: (message) => console.error(`bench: ${message}`) };
   let result: ScenarioResult;
   try {
-    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), loghose: !values['no-loghose'], keepRunning: values['keep-running'] === true, exact: values.exact === true, ...(values.route ? { routes: values.route } : {}), ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}) });
+    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), loghose: !values['no-loghose'], keepRunning: values['keep-running'] === true, exact: values.exact === true, ...(values['write-rate'] !== undefined ? { writeRate: integer('write-rate') } : {}), ...(values.route ? { routes: values.route } : {}), ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}) });
     else if (name === 'fan-in')
       result = await runFanIn(ctx, {
         containers: integer('fan-containers'),

@@ -66,10 +66,16 @@ export function round(value: number, digits = 1): number {
   return Math.round(value * scale) / scale;
 }
 
-/** A container script printing `count` unique lines of about `length` bytes, as fast as it can. */
-export function fastWriterScript(count: number, length: number, prefix = ''): string {
+/**
+ * A container script printing `count` unique lines of about `length` bytes, as fast as it can,
+ * or, with `perSecond`, in bursts of a tenth of that followed by a 100 ms sleep (at most that
+ * rate: a loaded machine writes slower).
+ */
+export function fastWriterScript(count: number, length: number, prefix = '', perSecond?: number): string {
   const pad = 'x'.repeat(Math.max(1, length - 10 - prefix.length));
-  return `awk 'BEGIN { for (i = 1; i <= ${count}; i++) printf "${prefix}%09d ${pad}\\n", i }'`;
+  const burst = perSecond === undefined ? 0 : Math.max(1, Math.round(perSecond / 10));
+  const pace = burst > 0 ? `; if (i % ${burst} == 0) system("usleep 100000")` : '';
+  return `awk 'BEGIN { for (i = 1; i <= ${count}; i++) { printf "${prefix}%09d ${pad}\\n", i${pace} } }'`;
 }
 
 /** A container script printing `perSecond` lines in a burst every second for `seconds` seconds. */

@@ -55,6 +55,8 @@ export interface ThroughputOptions {
   keepRunning?: boolean;
   /** Compare what the receiver got with the daemon's lines without follow (lost, duplicated, out of order). */
   exact?: boolean;
+  /** The container writes at most this many lines a second (default: as fast as it can). */
+  writeRate?: number;
 }
 
 /**
@@ -110,7 +112,8 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
   else if (options.loghose && !withLoghose) result.loghose_error = 'docker-loghose is not installed (npm ci installs it: it is a devDependency)';
   const name = `lct-bench-${ctx.runId}-throughput`;
   ctx.note(`throughput: writing ${options.lines} lines into one container${withLoghose ? ', docker-loghose attached' : ''}`);
-  const writer = fastWriterScript(options.lines, options.lineBytes);
+  const writer = fastWriterScript(options.lines, options.lineBytes, '', options.writeRate);
+  if (options.writeRate !== undefined) result.write_rate_limit = options.writeRate;
   // Podman: alive after its last line so that conmon's CPU can be read; --keep-running: until the end.
   const staysAlive = podman || options.keepRunning === true;
   const lastLine = `${String(options.lines).padStart(9, '0')} `;
@@ -218,6 +221,55 @@ function renamedForPodman(result: ScenarioResult): ScenarioResult {
   return renamed;
 }
 
+interface StatusEntry {
+  id: string;
+  state: string;
+  lines: number;
+  rotations: number;
+  position: { sinceMs: number; skip: number };
+}
+
+async function containerStatus(capturer: CapturerProcess, id: string): Promise<StatusEntry | undefined> {
+  const status = (await capturer.status()) as { capture?: { containers?: StatusEntry[] } };
+  return status.capture?.containers?.find((c) => c.id === id);
+}
+
+/**
+ * The container's position in /status every second while the capturer reads: the largest skip
+ * (how many consumed lines shared the position's window of stamps), and the position first seen
+ * after each rotation (where the reopened stream started, unless it moved on within the second).
+ */
+function samplePositions(capturer: CapturerProcess, id: string): { readonly maxSkip: number; reopenedAt: string[]; stop(): void } {
+  let maxSkip = 0;
+  let rotations = 0;
+  const reopenedAt: string[] = [];
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    containerStatus(capturer, id)
+      .then((entry) => {
+        if (!entry) return;
+        maxSkip = Math.max(maxSkip, entry.position.skip);
+        if (entry.rotations !== rotations) {
+          rotations = entry.rotations;
+          reopenedAt.push(`rotation ${rotations}: ${new Date(entry.position.sinceMs).toISOString()} skip ${entry.position.skip} (${entry.lines} lines handed on)`);
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        busy = false;
+      });
+  }, 1000);
+  return {
+    get maxSkip() {
+      return maxSkip;
+    },
+    reopenedAt,
+    stop: () => clearInterval(timer),
+  };
+}
+
 /** What a capturer row does once every line arrived: the container to stop, and whether to check exactness. */
 interface RowEnd {
   container: Docker.Container;
@@ -235,8 +287,7 @@ async function exactnessRow(ctx: ScenarioContext, capturer: CapturerProcess, rec
   const id = container.id;
   const drained = await waitFor(`the capturer to read ${id.slice(0, 12)} to its end and ship it`, {
     watch: async () => {
-      const status = (await capturer.status()) as { capture?: { containers?: Array<{ id: string; state: string; lines: number; rotations: number }> } };
-      const entry = status.capture?.containers?.find((c) => c.id === id);
+      const entry = await containerStatus(capturer, id);
       return { state: entry?.state, lines: entry?.lines ?? 0, rotations: entry?.rotations ?? 0, received: receiver.lines };
     },
     until: (seen) => seen.state === 'stopped' && seen.received >= seen.lines,
@@ -284,10 +335,11 @@ async function capturerRow(
       row.load_avg_1m_at_ready = round(loadavg()[0] ?? Number.NaN, 2);
       row.capturer_startup_s = round((readyAt - spawnedAt) / 1000, 2);
       ctx.note(`throughput: ${route.name} route: capturer ready after ${row.capturer_startup_s} s (${linesAtReady} lines already delivered)`);
+      const positions = end.exact ? samplePositions(capturer, end.container.id) : undefined;
       await receiver.waitForLines(lines, { timeoutMs: 20 * 60_000, stallMs: 120_000 }).catch((error: unknown) => {
         ctx.note(`throughput: the capturer's stderr (tail):\n${capturer.stderrTail()}`);
         throw error;
-      });
+      }).finally(() => positions?.stop());
       const doneAt = receiver.lastAt;
       const cpuUs = capturer.cpuUs() - cpuAtReady;
       const dockerdSpent = dockerdCpuUs() - dockerdAtReady;
@@ -309,6 +361,10 @@ async function capturerRow(
       row.mib_shipped = round(receiver.bytes / 1024 / 1024, 1);
       row.load_avg_1m_at_done = round(loadavg()[0] ?? Number.NaN, 2);
       await end.stopContainer();
+      if (positions) {
+        row.max_position_skip = positions.maxSkip;
+        if (positions.reopenedAt.length > 0) ctx.note(`throughput: positions seen after each rotation (since, skip):\n${positions.reopenedAt.join('\n')}`);
+      }
       if (end.exact) Object.assign(row, await exactnessRow(ctx, capturer, receiver, end.container));
     } finally {
       row.capturer_exit_code = await capturer.stop();
