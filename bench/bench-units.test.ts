@@ -4,7 +4,8 @@ import { mainThreadProfile, summarizeProfile } from './cpu-profile-summary.js';
 import { dockerTimestampMs } from './docker-timestamp.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import { parsePrometheusText } from './prometheus-text.js';
-import { parseConfigOverrides, withOverrides } from './scenario.js';
+import { execFileSync } from 'node:child_process';
+import { parseConfigOverrides, fastWriterScript, withOverrides } from './scenario.js';
 import type { ScenarioContext } from './scenario.js';
 import { parseSize } from './size.js';
 
@@ -101,5 +102,20 @@ void describe('parseConfigOverrides', () => {
       log: { level: 'info' },
     });
     assert.throws(() => parseConfigOverrides(['max_events=5']), /section\.key=value/);
+  });
+});
+
+void describe('fastWriterScript', () => {
+  // The containers run it with busybox's sh and awk: so does this test (busybox-static is on every
+  // machine that runs the bench's containers: podman-service.sh and the test image need it).
+  const run = (script: string): string[] => execFileSync('/bin/busybox', ['sh', '-c', script], { encoding: 'latin1' }).split('\n').slice(0, -1);
+
+  void it('prints the numbered lines in order, paced or not', () => {
+    const expected = Array.from({ length: 25 }, (_, i) => `pfx ${String(i + 1).padStart(9, '0')} xxxxxx`);
+    assert.deepEqual(run(fastWriterScript(25, 20, 'pfx ')), expected);
+    // Bursts of 10 (100 lines a second), each followed by a sleep: awk flushes before system().
+    const paced = fastWriterScript(25, 20, 'pfx ', 100);
+    assert.match(paced, /if \(i % 10 == 0\) system\("usleep 100000"\)/);
+    assert.deepEqual(run(paced), expected);
   });
 });

@@ -61,4 +61,20 @@ void describe('counting receiver', () => {
       await receiver.stop();
     }
   });
+
+  void it('keeps the records it received, in order, when asked (keepRecords)', async () => {
+    const receiver = await startCountingReceiver({ keepRecords: true });
+    try {
+      const body = `${JSON.stringify({ container_id: 'c1', timestamp: 't1', stream: 'stdout', message: 'a' })}\n${JSON.stringify({ container_id: 'c2', timestamp: 't2', stream: 'stderr', message: 'b' })}\n`;
+      for (const wire of [body, gzipSync(body)]) {
+        const response = await fetch(receiver.url, { method: 'POST', body: wire, headers: typeof wire === 'string' ? {} : { 'content-encoding': 'gzip' } });
+        await response.arrayBuffer();
+      }
+      const a = { containerId: 'c1', timestamp: 't1', stream: 'stdout', message: 'a' };
+      const b = { containerId: 'c2', timestamp: 't2', stream: 'stderr', message: 'b' };
+      assert.deepEqual([...receiver.records()], [a, b, a, b]);
+    } finally {
+      await receiver.stop();
+    }
+  });
 });
