@@ -123,7 +123,7 @@ buildCapturer();
 const dockerHost = daemonKind === 'podman' ? await ensurePodman() : await ensureDaemon();
 const docker = testDocker(dockerHost);
 const machine = { nproc: (await import('node:os')).availableParallelism(), node: process.version, dockerd: await daemonVersion(docker) };
-console.error(`bench: ${daemonKind === 'podman' ? 'PODMAN_HOST' : 'DOCKER_HOST'}=${dockerHost} nproc=${machine.nproc} node=${machine.node} dockerd=${machine.dockerd}`);
+console.error(`bench: ${daemonKind === 'podman' ? 'PODMAN_HOST' : 'DOCKER_HOST'}=${dockerHost} nproc=${machine.nproc} node=${machine.node} ${daemonKind === 'podman' ? 'daemon' : 'dockerd'}=${machine.dockerd}`);
 
 const profileRoot = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined;
 if (profileRoot) mkdirSync(profileRoot, { recursive: true });
