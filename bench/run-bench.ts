@@ -34,6 +34,7 @@ const { values } = parseArgs({
     'ceiling-runs': { type: 'string', default: '2' },
     'no-loghose': { type: 'boolean', default: false },
     route: { type: 'string', multiple: true },
+    'sample-memory-ms': { type: 'string' },
     'fan-containers': { type: 'string', default: '200' },
     'fan-rate': { type: 'string', default: '50' },
     'fan-seconds': { type: 'string', default: '30' },
@@ -65,6 +66,7 @@ if (values.help) {
               --no-loghose (do not run docker-loghose on the container while it writes)
               --route api|file (repeatable; default api): file reads the json-file log from the private daemon's <data-root>/containers
               --capturer-root DIR (also here: the capturer rows run that checkout's dist/)
+              --sample-memory-ms MS (scrape the capturer's /metrics every MS: peak heap used/total, external, buffer)
   fan-in:     --fan-containers N (200) --fan-rate LINES_PER_S (50) --fan-seconds N (30)
               --fan-max-streams N (50) --fan-rotation DURATION (250ms)
   slow-sink:  --slow-lines N (60000) --slow-delay-ms MS (2000) --slow-buffer SIZE (8MiB)
@@ -123,7 +125,7 @@ for (const name of chosen) {
   const ctx: ScenarioContext = { docker, dockerHost, runId, cpuProfDir, configOverrides, note: (message) => console.error(`bench: ${message}`) };
   let result: ScenarioResult;
   try {
-    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), loghose: !values['no-loghose'], ...(values.route ? { routes: values.route } : {}), ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}) });
+    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), loghose: !values['no-loghose'], ...(values.route ? { routes: values.route } : {}), ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}), ...(values['sample-memory-ms'] !== undefined ? { memorySampleMs: integer('sample-memory-ms') } : {}) });
     else if (name === 'fan-in')
       result = await runFanIn(ctx, {
         containers: integer('fan-containers'),

@@ -19,7 +19,8 @@ import { readLogCeilingRaw } from './raw-ceiling-reader.js';
 import { loghoseCli, startLoghose } from './loghose-peer.js';
 import type { LoghosePeer } from './loghose-peer.js';
 import { processCpuUs } from './proc-stats.js';
-import { errorSummary, fastWriterScript, round, withOverrides } from './scenario.js';
+import { sampleCapturer } from './sampler.js';
+import { errorSummary, fastWriterScript, round, toMiB, withOverrides } from './scenario.js';
 import type { CapturerConfigSections, ScenarioContext, ScenarioResult } from './scenario.js';
 
 export interface ThroughputOptions {
@@ -32,6 +33,12 @@ export interface ThroughputOptions {
   capturerRoot?: string;
   /** Which capturer routes to measure, by name (default: api). */
   routes?: string[];
+  /**
+   * Scrape the capturer's /metrics this often (ms) and report the peaks of V8's heap (used and
+   * reserved), of external memory (Buffers) and of the delivery buffer: what its peak RSS is made
+   * of. Off by default: scrapes cost the capturer CPU, which the row's CPU per line would count.
+   */
+  memorySampleMs?: number;
 }
 
 /**
@@ -153,7 +160,7 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
   for (const route of chosenRoutes(options.routes)) {
     const prefix = route.name === 'api' ? '' : `${route.name}_`;
     const readers = { linesPerS: ceilingLinesPerS, cpuUsPerLine: ceiling.cpuUs / ceiling.lines, rawCpuUsPerLine: raw && raw.lines === options.lines ? raw.cpuUs / raw.lines : Number.NaN };
-    Object.assign(result, prefixed(prefix, await capturerRow(ctx, route, options.lines, readers, dockerdCpuUs, options.capturerRoot)));
+    Object.assign(result, prefixed(prefix, await capturerRow(ctx, route, options.lines, readers, dockerdCpuUs, options.capturerRoot, options.memorySampleMs)));
   }
   ctx.note(`throughput: readers (lines/s, reader / dockerd / host CPU µs per line):\n${readerTable(result)}`);
   return result;
@@ -167,6 +174,7 @@ async function capturerRow(
   ceiling: { linesPerS: number; cpuUsPerLine: number; rawCpuUsPerLine: number },
   dockerdCpuUs: () => number,
   capturerRoot: string | undefined,
+  memorySampleMs: number | undefined,
 ): Promise<ScenarioResult> {
   const row: ScenarioResult = { scenario: 'throughput' };
   const receiver = await startCountingReceiver();
@@ -180,12 +188,13 @@ async function capturerRow(
       const cpuAtReady = capturer.cpuUs();
       const dockerdAtReady = dockerdCpuUs();
       const linesAtReady = receiver.lines;
+      const sampler = memorySampleMs !== undefined ? sampleCapturer(capturer, memorySampleMs) : undefined;
       row.capturer_startup_s = round((readyAt - spawnedAt) / 1000, 2);
       ctx.note(`throughput: ${route.name} route: capturer ready after ${row.capturer_startup_s} s (${linesAtReady} lines already delivered)`);
       await receiver.waitForLines(lines, { timeoutMs: 20 * 60_000, stallMs: 120_000 }).catch((error: unknown) => {
         ctx.note(`throughput: the capturer's stderr (tail):\n${capturer.stderrTail()}`);
         throw error;
-      });
+      }).finally(() => sampler?.stop());
       const doneAt = receiver.lastAt;
       const cpuUs = capturer.cpuUs() - cpuAtReady;
       const dockerdSpent = dockerdCpuUs() - dockerdAtReady;
@@ -202,6 +211,12 @@ async function capturerRow(
       row.dockerd_cpu_us_per_line = round(dockerdSpent / windowLines, 2);
       row.host_cpu_us_per_line = round((cpuUs + dockerdSpent) / windowLines, 2);
       row.peak_rss_mib = round(capturer.memory().peakRssMiB, 1);
+      if (sampler !== undefined) {
+        row.peak_heap_used_mib = toMiB(sampler.peakHeapUsedBytes);
+        row.peak_heap_total_mib = toMiB(sampler.peakHeapTotalBytes);
+        row.peak_external_mib = toMiB(sampler.peakExternalBytes);
+        row.peak_buffer_mib = toMiB(sampler.peakBufferBytes);
+      }
       row.lines_received = receiver.lines;
       row.requests = receiver.requests;
       row.mib_shipped = round(receiver.bytes / 1024 / 1024, 1);
