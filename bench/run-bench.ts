@@ -39,6 +39,7 @@ const { values } = parseArgs({
     'write-rate': { type: 'string' },
     daemon: { type: 'string', default: 'docker' },
     route: { type: 'string', multiple: true },
+    'sample-memory-ms': { type: 'string' },
     'fan-containers': { type: 'string', default: '200' },
     'fan-rate': { type: 'string', default: '50' },
     'fan-seconds': { type: 'string', default: '30' },
@@ -77,6 +78,7 @@ if (values.help) {
                 lost, duplicated, out of order; keeps every record in memory)
               --route api|file (repeatable; default api): file reads the json-file log from the private daemon's <data-root>/containers
               --capturer-root DIR (also here: the capturer rows run that checkout's dist/)
+              --sample-memory-ms MS (scrape the capturer's /metrics every MS: peak heap used/total, external, buffer)
   fan-in:     --fan-containers N (200) --fan-rate LINES_PER_S (50) --fan-seconds N (30)
               --fan-max-streams N (50) --fan-rotation DURATION (250ms)
   slow-sink:  --slow-lines N (60000) --slow-delay-ms MS (2000) --slow-buffer SIZE (8MiB)
@@ -145,7 +147,7 @@ for (const name of chosen) {
   const ctx: ScenarioContext = { docker, dockerHost, daemon: daemonKind, runId, cpuProfDir, configOverrides, note: (message) => console.error(`bench: ${message}`) };
   let result: ScenarioResult;
   try {
-    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), loghose: !values['no-loghose'], keepRunning: values['keep-running'] === true, exact: values.exact === true, ...(values['write-rate'] !== undefined ? { writeRate: integer('write-rate') } : {}), ...(values.route ? { routes: values.route } : {}), ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}) });
+    if (name === 'throughput') result = await runThroughput(ctx, { lines: integer('lines'), lineBytes: integer('line-bytes'), ceilingRuns: integer('ceiling-runs'), loghose: !values['no-loghose'], keepRunning: values['keep-running'] === true, exact: values.exact === true, ...(values['write-rate'] !== undefined ? { writeRate: integer('write-rate') } : {}), ...(values.route ? { routes: values.route } : {}), ...(values['capturer-root'] ? { capturerRoot: resolve(values['capturer-root']) } : {}), ...(values['sample-memory-ms'] !== undefined ? { memorySampleMs: integer('sample-memory-ms') } : {}) });
     else if (name === 'fan-in')
       result = await runFanIn(ctx, {
         containers: integer('fan-containers'),

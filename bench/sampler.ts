@@ -8,6 +8,8 @@ export interface Sampler {
   /** Peaks of V8's heap in use and of memory outside it (Buffers), from /metrics: what RSS is made of. */
   readonly peakHeapUsedBytes: number;
   readonly peakExternalBytes: number;
+  /** Peak of the heap V8 has reserved (used + free + garbage not yet collected): the heap's share of RSS. */
+  readonly peakHeapTotalBytes: number;
   stop(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export function sampleCapturer(capturer: CapturerProcess, everyMs = 500): Sample
   let peakRssMiB = 0;
   let peakHeapUsedBytes = 0;
   let peakExternalBytes = 0;
+  let peakHeapTotalBytes = 0;
   let inFlight: Promise<void> | undefined;
   const sample = async (): Promise<void> => {
     try {
@@ -26,6 +29,7 @@ export function sampleCapturer(capturer: CapturerProcess, everyMs = 500): Sample
       if (metrics.sum('log_capturer_streams_paused') > 0) pausedSeen = true;
       peakHeapUsedBytes = Math.max(peakHeapUsedBytes, metrics.sum('log_capturer_nodejs_heap_size_used_bytes'));
       peakExternalBytes = Math.max(peakExternalBytes, metrics.sum('log_capturer_nodejs_external_memory_bytes'));
+      peakHeapTotalBytes = Math.max(peakHeapTotalBytes, metrics.sum('log_capturer_nodejs_heap_size_total_bytes'));
     } catch {
       // the capturer is busy or gone; the next sample will tell
     }
@@ -50,6 +54,9 @@ export function sampleCapturer(capturer: CapturerProcess, everyMs = 500): Sample
     },
     get peakExternalBytes() {
       return peakExternalBytes;
+    },
+    get peakHeapTotalBytes() {
+      return peakHeapTotalBytes;
     },
     async stop() {
       clearInterval(timer);

@@ -38,7 +38,8 @@ import { readLogCeilingRaw } from './raw-ceiling-reader.js';
 import { loghoseCli, startLoghose } from './loghose-peer.js';
 import type { LoghosePeer } from './loghose-peer.js';
 import { processCpuUs } from './proc-stats.js';
-import { errorSummary, fastWriterScript, round, withOverrides } from './scenario.js';
+import { sampleCapturer } from './sampler.js';
+import { errorSummary, fastWriterScript, round, toMiB, withOverrides } from './scenario.js';
 import type { CapturerConfigSections, ScenarioContext, ScenarioResult } from './scenario.js';
 
 export interface ThroughputOptions {
@@ -57,6 +58,12 @@ export interface ThroughputOptions {
   exact?: boolean;
   /** The container writes at most this many lines a second (default: as fast as it can). */
   writeRate?: number;
+  /**
+   * Scrape the capturer's /metrics this often (ms) and report the peaks of V8's heap (used and
+   * reserved), of external memory (Buffers) and of the delivery buffer: what its peak RSS is made
+   * of. Off by default: scrapes cost the capturer CPU, which the row's CPU per line would count.
+   */
+  memorySampleMs?: number;
 }
 
 /**
@@ -207,7 +214,7 @@ export async function runThroughput(ctx: ScenarioContext, options: ThroughputOpt
     }
     const readers = { linesPerS: ceilingLinesPerS, cpuUsPerLine: ceiling.cpuUs / ceiling.lines, rawCpuUsPerLine: raw && raw.lines === options.lines ? raw.cpuUs / raw.lines : Number.NaN };
     const end = { container, stopContainer, exact: options.exact === true };
-    Object.assign(result, prefixed(prefix, await capturerRow(ctx, route, options.lines, readers, dockerdCpuUs, options.capturerRoot, end)));
+    Object.assign(result, prefixed(prefix, await capturerRow(ctx, route, options.lines, readers, dockerdCpuUs, options.capturerRoot, options.memorySampleMs, end)));
   }
   await stopContainer();
   ctx.note(`throughput: readers (lines/s, reader / ${podman ? 'podman service' : 'dockerd'} / host CPU µs per line):\n${readerTable(result)}`);
@@ -318,6 +325,7 @@ async function capturerRow(
   ceiling: { linesPerS: number; cpuUsPerLine: number; rawCpuUsPerLine: number },
   dockerdCpuUs: () => number,
   capturerRoot: string | undefined,
+  memorySampleMs: number | undefined,
   end: RowEnd,
 ): Promise<ScenarioResult> {
   const row: ScenarioResult = { scenario: 'throughput' };
@@ -333,13 +341,17 @@ async function capturerRow(
       const dockerdAtReady = dockerdCpuUs();
       const linesAtReady = receiver.lines;
       row.load_avg_1m_at_ready = round(loadavg()[0] ?? Number.NaN, 2);
+      const sampler = memorySampleMs !== undefined ? sampleCapturer(capturer, memorySampleMs) : undefined;
       row.capturer_startup_s = round((readyAt - spawnedAt) / 1000, 2);
       ctx.note(`throughput: ${route.name} route: capturer ready after ${row.capturer_startup_s} s (${linesAtReady} lines already delivered)`);
       const positions = end.exact ? samplePositions(capturer, end.container.id) : undefined;
       await receiver.waitForLines(lines, { timeoutMs: 20 * 60_000, stallMs: 120_000 }).catch((error: unknown) => {
         ctx.note(`throughput: the capturer's stderr (tail):\n${capturer.stderrTail()}`);
         throw error;
-      }).finally(() => positions?.stop());
+      }).finally(async () => {
+        positions?.stop();
+        await sampler?.stop();
+      });
       const doneAt = receiver.lastAt;
       const cpuUs = capturer.cpuUs() - cpuAtReady;
       const dockerdSpent = dockerdCpuUs() - dockerdAtReady;
@@ -356,6 +368,12 @@ async function capturerRow(
       row.dockerd_cpu_us_per_line = round(dockerdSpent / windowLines, 2);
       row.host_cpu_us_per_line = round((cpuUs + dockerdSpent) / windowLines, 2);
       row.peak_rss_mib = round(capturer.memory().peakRssMiB, 1);
+      if (sampler !== undefined) {
+        row.peak_heap_used_mib = toMiB(sampler.peakHeapUsedBytes);
+        row.peak_heap_total_mib = toMiB(sampler.peakHeapTotalBytes);
+        row.peak_external_mib = toMiB(sampler.peakExternalBytes);
+        row.peak_buffer_mib = toMiB(sampler.peakBufferBytes);
+      }
       row.lines_received = receiver.lines;
       row.requests = receiver.requests;
       row.mib_shipped = round(receiver.bytes / 1024 / 1024, 1);

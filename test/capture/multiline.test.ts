@@ -99,7 +99,10 @@ async function tracesMatchTheOracle(t: TestContext, capture: Partial<CapturerCon
 
 void describe('multiline at the source, with real containers', () => {
   void it('Java, Python and Go traces on stdout and stderr under 100 ms rotation: each group once, whole, in order', async (t) => {
-    await tracesMatchTheOracle(t, { rotationIntervalMs: 100 }, 3);
+    // At least one turn of every stream while it logged (each logs for 0.6 s or more of sleeps
+    // alone). How many more depends on the machine's speed: a loaded one reopens streams slower
+    // (5, 3 and 2 turns in one CI run at load 10), so the count is reported, not demanded.
+    await tracesMatchTheOracle(t, { rotationIntervalMs: 100 }, 1);
   });
 
   void it('the same with one stream slot for three containers: the others are read by 100 ms polls', async (t) => {

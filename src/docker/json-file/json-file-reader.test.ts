@@ -420,6 +420,33 @@ describe('JsonFileReader: backpressure and resources', () => {
     assert.deepEqual(lines, expected);
   });
 
+  it('pause() from onLine (the file route\'s backpressure) stops after that line and reads no further: at most one read is held', async () => {
+    const { location } = containersDir();
+    const writer = new ModelLogWriter(location.dir, location.baseName, { maxSize: 64 << 20, maxFile: 3 });
+    const output = new NumberedOutput(random(7), false);
+    writer.write(output.next(20_000)); // ≈ 2 MB: over a hundred reads of 16 KiB
+    const readBytes = 16 * 1024;
+    const lines: string[] = [];
+    const reader: JsonFileReader = new JsonFileReader({
+      location, start: { kind: 'beginning' }, tty: false, maxLineBytes: 1000, follow: true, readBytes,
+      onLine: (l) => {
+        if (lines.push(describeLine(l)) === 50) reader.pause();
+      },
+    });
+    await reader.open();
+    await waitForProgress('fifty lines', () => lines.length >= 50, () => lines.length);
+    await sleep(300); // absence of progress is what is checked: a slow machine cannot make this fail
+    assert.equal(lines.length, 50);
+    assert.ok(reader.isPaused);
+    assert.ok(reader.bytes <= readBytes, `read ${reader.bytes} bytes while paused after the first read of ${readBytes}`);
+    assert.ok(reader.pendingBytes <= readBytes, `holds ${reader.pendingBytes} bytes`);
+    reader.resume();
+    const expected = linesOf(output.all);
+    await waitForProgress('the rest', () => lines.length >= expected.length, () => lines.length);
+    await reader.close();
+    assert.deepEqual(lines, expected);
+  });
+
   it('close() releases every fd, watcher and timer of 40 following readers', async () => {
     const count = (): { handles: number; fds: number; files: number } => {
       const fds = readdirSync('/proc/self/fd');
