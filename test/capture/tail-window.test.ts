@@ -13,6 +13,7 @@ import { daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, wa
 import { metricValue } from '../support/metric-values.js';
 import { waitFor } from '../support/wait-for.js';
 import { MemoryPositions, RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitUntilDrained } from './capture-harness.js';
+import type { EngineUnderTest } from './capture-harness.js';
 
 /** Remembers every log query it is asked. */
 class QueryRecordingReader extends DockerReader {
@@ -53,31 +54,47 @@ void describe('reopening with tail windows (real daemon)', () => {
     const docker = await requireDocker(t);
     if (!docker) return;
     const run = uniqueName('idle-long');
-    const config = captureConfig(run, { rotationIntervalMs: 150 });
-    const reader = new QueryRecordingReader(config.docker);
-    const under = await startEngine(config, {}, reader);
+    let first: EngineUnderTest | undefined;
+    let second: EngineUnderTest | undefined;
     let container: Docker.Container | undefined;
     try {
-      // Written over a few seconds, as a long log is: a burst written within one late-write window
-      // can only be reopened by reading all of it again (no line lies before the window).
-      container = await runContainer(docker, { labels: { [RUN_LABEL]: run }, script: 'i=0; while [ $i -lt 50 ]; do seq $((i*1000+1)) $((i*1000+1000)); sleep 0.05; i=$((i+1)); done; while true; do sleep 1; done' });
+      // Written over a few seconds, as a long log is (a burst written within one late-write window
+      // can only be reopened by reading all of it again: no line lies before the window), and
+      // ending with ten lines a tenth of a second apart, as a container that has gone quiet does.
+      container = await runContainer(docker, { labels: { [RUN_LABEL]: run }, script: 'i=0; while [ $i -lt 50 ]; do seq $((i*1000+1)) $((i*1000+1000)); sleep 0.05; i=$((i+1)); done; j=1; while [ $j -le 10 ]; do echo $((50000+j)); sleep 0.1; j=$((j+1)); done; while true; do sleep 1; done' });
       const id = container.id;
-      await waitFor('the history', { watch: () => under.consumer.of(id).length, until: (n) => n === 50_000 });
-      const before = reader.queries.length;
-      await waitFor('ten more rotations', {
-        watch: () => ({ rotations: under.engine.status().containers[0]?.rotations ?? 0, queries: reader.queries.length }),
-        until: (o) => o.rotations >= 10 && o.queries >= before + 10,
+      const writer = container;
+      await waitFor('the daemon to hold every line', { watch: async () => (await writer.logs({ stdout: true, tail: 1 })).subarray(8).toString('utf8'), until: (last) => last === '50010\n' });
+      // The history is read by a capturer whose turns are long: a turn that ends in the middle of
+      // a backlog leaves a position that only a window of most of this (50,000-line) log proves,
+      // and a log that fits in a window is rightly read by `since` (TailWindowPlanner: small_log).
+      first = await startEngine(captureConfig(run));
+      const reading = first;
+      await waitFor('the history', { watch: () => reading.consumer.of(id).length, until: (n) => n === 50_010 });
+      assert.equal(numbers(reading.consumer.of(id)).every((n, i) => n === i + 1), true);
+      const position = reading.consumer.last?.position ?? { sinceMs: 0, skip: 0 };
+      await first.close();
+      // Then the capturer restarts at that position with a 150 ms turn: every reopen of the idle
+      // log must be a small window, never a scan of the whole log.
+      const config = captureConfig(run, { rotationIntervalMs: 150 });
+      const reader = new QueryRecordingReader(config.docker);
+      second = await startEngine(config, { positions: new MemoryPositions(new Map([[id, position]]), false) }, reader);
+      const idle = second;
+      await waitFor('ten rotations', {
+        watch: () => ({ rotations: idle.engine.status().containers[0]?.rotations ?? 0, queries: reader.queries.length }),
+        until: (o) => o.rotations >= 10 && o.queries >= 10,
       });
-      const reopens = reader.queries.slice(before).filter((q) => q.id === id);
+      const reopens = reader.queries.filter((q) => q.id === id);
       for (const { query } of reopens) {
         assert.equal(query.since, undefined, `a reopen asked the daemon to scan the whole log: ${JSON.stringify(query)}`);
-        // Bounded by the lines of the last late-write window (a few thousand here), not by the log.
+        // Bounded by the lines of the last late-write window (a few here), not by the log.
         assert.ok(query.tail !== undefined && query.tail <= 12_500, `a reopen asked for a large window: ${JSON.stringify(query)}`);
       }
       t.diagnostic(`reopen windows: ${[...new Set(reopens.map((q) => q.query.tail))].join(', ')} entries`);
-      assert.equal(numbers(under.consumer.of(id)).every((n, i) => n === i + 1), true);
+      assert.equal(idle.consumer.of(id).length, 0, 'nothing read twice');
     } finally {
-      await under.close();
+      await first?.close();
+      await second?.close();
       if (container) await removeQuietly(container);
     }
   });
