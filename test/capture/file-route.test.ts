@@ -20,7 +20,6 @@ import type Docker from 'dockerode';
 import type { CapturerConfig } from '../../src/config/capturer-config.js';
 import type { CapturedLine } from '../../src/capture/captured-line.js';
 import { profileOf } from '../../src/capture/daemon-profile.js';
-import type { DaemonProfile } from '../../src/capture/daemon-profile.js';
 import type { Position } from '../../src/capture/position.js';
 import { createLogger } from '../../src/utils/logger.js';
 import { TEST_IMAGE, TEST_LABEL, daemonLines, removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
@@ -28,12 +27,6 @@ import { SeqContainer } from '../support/seq-container.js';
 import { waitFor } from '../support/wait-for.js';
 import { CollectingConsumer, MemoryPositions, RUN_LABEL, assertMatchesDaemon, captureConfig, startEngine, waitUntilDrained } from './capture-harness.js';
 import type { EngineUnderTest } from './capture-harness.js';
-
-/** What the capturer will make of this daemon (GET /version). */
-async function daemonProfileOf(docker: Docker): Promise<DaemonProfile> {
-  const v = await docker.version();
-  return profileOf({ version: v.Version, apiVersion: v.ApiVersion, platform: v.Platform?.Name ?? '', components: (v.Components ?? []).map((c) => c.Name) });
-}
 
 async function containersDirOf(docker: Docker): Promise<string> {
   const info = (await docker.info()) as { DockerRootDir?: string };
@@ -149,7 +142,7 @@ describe('capture file route (real daemon)', () => {
         await waitUntilDrained(under.engine, [seq.id]);
         assertContiguous(numbersOf(under.consumer, seq.id), 1, seq.written, 'numbers captured');
         const entry = under.engine.status().containers.find((c) => c.id === seq.id);
-        if (compress && !(await daemonProfileOf(docker)).gzipReadsExact) {
+        if (compress && !profileOf(await under.reader.version()).gzipReadsExact) {
           assert.equal(entry?.route, 'api');
           assert.match(entry?.fileRouteError ?? '', /^JSON_FILE_COMPRESSED: its json-file log uses compress=true/);
         } else if (compress) {
