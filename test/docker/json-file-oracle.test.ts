@@ -3,7 +3,6 @@
 // that GET /containers/{id}/logs (follow=0) gives through LogFrameParser: timestamp, stream,
 // message bytes, truncated and chunks, line for line, also with a small max_line_bytes.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +15,7 @@ import type { JsonLogLocation } from '../../src/docker/json-file/log-location.js
 import { LogFrameParser } from '../../src/docker/log-frame-parser.js';
 import type { LogLine } from '../../src/docker/log-line.js';
 import { removeQuietly, requireDocker, runContainer, uniqueName, waitForExit } from '../support/docker.js';
+import { canDropToNobody, openAsNobody } from '../support/json-file-as-nobody.js';
 import { waitForProgress } from '../support/wait-progress.js';
 
 interface SeenLine {
@@ -198,25 +198,13 @@ describe('json-file route: the same LogLines as the API route (real daemon)', ()
   it('says JSON_FILE_UNREADABLE to a reader that is not root (dockerd keeps the directory 0710 root)', async (t) => {
     const docker = await requireDocker(t);
     if (!docker) return;
-    if (process.getuid?.() !== 0) {
-      if (process.env.CI === 'true') assert.fail('this test needs root (it drops to uid 65534 in a child process)');
-      t.skip('needs root to drop to another user');
-      return;
-    }
+    if (!canDropToNobody(t)) return;
     const container = await runContainer(docker, { name: uniqueName('jf-perm'), script: 'echo private' });
     try {
       const id = (await container.inspect()).Id;
       await waitForExit(container);
       const location = await locate(docker, id);
-      const script = `
-        const { JsonFileReader } = await import(${JSON.stringify(new URL('../../src/docker/json-file/json-file-reader.ts', import.meta.url).pathname)});
-        process.setgid(65534); process.setuid(65534);
-        const reader = new JsonFileReader({ location: ${JSON.stringify(location)}, start: { kind: 'beginning' }, tty: false, maxLineBytes: 1000, follow: false, onLine: () => {} });
-        try { await reader.open(); console.log(JSON.stringify({ opened: true })); }
-        catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })); }`;
-      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
-      assert.equal(child.status, 0, child.stderr);
-      const result = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as { code?: string; message?: string };
+      const result = openAsNobody(location);
       assert.equal(result.code, 'JSON_FILE_UNREADABLE', JSON.stringify(result));
       assert.match(result.message ?? '', /permission denied/);
     } finally {

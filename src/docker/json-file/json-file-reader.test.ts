@@ -4,7 +4,6 @@
 // unavailable, backpressure, and nothing left behind by close(). The real daemon's files are
 // read in test/docker/json-file-*.test.ts.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { isUtf8 } from 'node:buffer';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import type { LogLine } from '../log-line.js';
 import { jsonFileBytes, lineEntries, random } from '../../../test/support/json-file-model.js';
 import type { ModelEntry } from '../../../test/support/json-file-model.js';
+import { canDropToNobody, openAsNobody } from '../../../test/support/json-file-as-nobody.js';
 import { ModelLogWriter } from '../../../test/support/json-file-writer.js';
 import { sleep, waitForProgress } from '../../../test/support/wait-progress.js';
 import { JsonFileDecoder } from './json-file-decoder.js';
@@ -498,37 +498,19 @@ describe('JsonFileReader: backpressure and resources', () => {
 });
 
 describe('JsonFileReader: a log we may not read', () => {
-  // As root every file is readable: a child drops to nobody (65534) after loading the reader.
-  const asNobody = (location: JsonLogLocation): { code?: string; message?: string } => {
-    const script = `
-      const { JsonFileReader } = await import(${JSON.stringify(new URL('./json-file-reader.ts', import.meta.url).pathname)});
-      process.setgid(65534); process.setuid(65534);
-      const reader = new JsonFileReader({ location: ${JSON.stringify(location)}, start: { kind: 'beginning' }, tty: false, maxLineBytes: 1000, follow: false, onLine: () => {} });
-      try { await reader.open(); console.log(JSON.stringify({ opened: true })); }
-      catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })); }`;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
-    assert.equal(child.status, 0, child.stderr);
-    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as { code?: string; message?: string };
-  };
-
   it('says JSON_FILE_UNREADABLE for a file of mode 000 and for a directory it cannot enter', (t) => {
-    if (process.getuid?.() !== 0) {
-      // Only root can drop to another user; under CI a skip would hide the missing check.
-      if (process.env.CI === 'true') assert.fail('this test needs root (it drops to uid 65534 in a child process)');
-      t.skip('needs root to drop to another user');
-      return;
-    }
+    if (!canDropToNobody(t)) return;
     const { root, location } = containersDir();
     new ModelLogWriter(location.dir, location.baseName, { maxSize: 1 << 20, maxFile: 3 }).write(lineEntries('stdout', BASE_NS, Buffer.from('secret')));
     chmodSync(root, 0o755);
     chmodSync(location.dir, 0o755);
     chmodSync(location.path, 0o000);
-    const file = asNobody(location);
+    const file = openAsNobody(location);
     assert.equal(file.code, 'JSON_FILE_UNREADABLE', JSON.stringify(file));
     assert.match(file.message ?? '', /permission denied \(EACCES\).*falling back to the API/);
     chmodSync(location.path, 0o640);
     chmodSync(location.dir, 0o700); // as dockerd makes them: root only
-    const dir = asNobody(location);
+    const dir = openAsNobody(location);
     assert.equal(dir.code, 'JSON_FILE_UNREADABLE', JSON.stringify(dir));
     writeFileSync(join(root, 'marker'), ''); // the tree is still ours to remove
   });
