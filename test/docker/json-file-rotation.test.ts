@@ -6,30 +6,34 @@
 // the reader is never more than ~1.4 MB behind: no line can be rotated away unread, however slow
 // the machine (a speed race the test would otherwise depend on).
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import type { FilePosition } from '../../src/docker/json-file/file-position.js';
 import { JsonFileReader } from '../../src/docker/json-file/json-file-reader.js';
+import { firstEntryTime } from '../../src/docker/json-file/log-files.js';
 import type { JsonFileOutcome, JsonFileStart } from '../../src/docker/json-file/json-file-reader.js';
 import type { JsonLogLocation } from '../../src/docker/json-file/log-location.js';
 import { requireDocker } from '../support/docker.js';
 import { SeqContainer } from '../support/seq-container.js';
 import { waitForProgress } from '../support/wait-progress.js';
 
-/** The time of the first entry of the live log file ('' when it is empty or just being created). */
-function liveFirstEntryTime(path: string): string {
-  let fd: number;
+/**
+ * The canonical time of the live log file's first entry, as positions keep it ('' when the file is
+ * missing or has no complete entry yet): tells one live file from the next, as an inode cannot.
+ */
+async function liveFirstEntryTime(path: string): Promise<string> {
+  let file: FileHandle;
   try {
-    fd = openSync(path, 'r');
+    file = await open(path, 'r');
   } catch {
     return '';
   }
   try {
-    const head = Buffer.alloc(4096);
-    const n = readSync(fd, head, 0, head.length, 0);
-    return /"time":"([^"]+)"/.exec(head.subarray(0, n).toString('latin1'))?.[1] ?? '';
+    return await firstEntryTime(async (buffer, position) => (await file.read(buffer, 0, buffer.length, position)).bytesRead);
   } finally {
-    closeSync(fd);
+    await file.close();
   }
 }
 
@@ -101,7 +105,7 @@ describe('json-file route: json-file\'s own rotation (real daemon)', () => {
       // Down across a rotation: the position's file is renamed (to .1, then .2) while we are closed.
       assert.notEqual(position.firstEntryTime, '', 'the position knows its file by its first entry');
       seq.release(BURST);
-      await waitForProgress('a rotation while closed', () => liveFirstEntryTime(seq.location.path) !== position.firstEntryTime, () => `${seq.logFiles().join()} live from ${liveFirstEntryTime(seq.location.path)}`);
+      await waitForProgress('a rotation while closed', async () => (await liveFirstEntryTime(seq.location.path)) !== position.firstEntryTime, () => statSync(seq.location.path).size);
       const resumed = new SeqReader(seq.location, { kind: 'position', position }, first.next);
       await resumed.reader.open();
       await resumed.readUpTo(seq.written);
@@ -145,8 +149,8 @@ describe('json-file route: json-file\'s own rotation (real daemon)', () => {
       seq.release(BURST);
       // The live file is another one once its first entry is; its inode cannot tell: dockerd frees
       // the inode of a file it gzipped, and a later live file may get the same number.
-      const rotatedAndGzipped = (): boolean => liveFirstEntryTime(seq.location.path) !== position.firstEntryTime && !seq.logFiles().some((n) => n.endsWith('.1'));
-      await waitForProgress('a rotation and its compression', rotatedAndGzipped, () => `${seq.logFiles().join()} live from ${liveFirstEntryTime(seq.location.path)}`);
+      const rotatedAndGzipped = async (): Promise<boolean> => (await liveFirstEntryTime(seq.location.path)) !== position.firstEntryTime && !seq.logFiles().some((n) => n.endsWith('.1'));
+      await waitForProgress('a rotation and its compression', rotatedAndGzipped, () => seq.logFiles().join());
       const again = new SeqReader(seq.location, { kind: 'position', position }, reader.next);
       await assert.rejects(again.reader.open(), (error: Error & { code?: string }) => error.code === 'JSON_FILE_COMPRESSED');
     } finally {
