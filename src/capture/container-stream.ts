@@ -9,10 +9,10 @@
 import type { Socket } from 'node:net';
 import type { ContainerInfo } from '../docker/container-info.js';
 import type { ApiStream, DockerApi } from '../docker/docker-api.js';
-import type { LogLine } from '../docker/log-line.js';
 import type { CaptureTelemetry } from './capture-telemetry.js';
 import type { LineConsumer } from './captured-line.js';
 import type { LogDialect } from './daemon-profile.js';
+import { HandedLines } from './handed-lines.js';
 import { sinceParam } from './position.js';
 import type { Position } from './position.js';
 import { PositionedLineReader } from './positioned-line-reader.js';
@@ -57,11 +57,7 @@ export interface ContainerStreamOptions {
 export class ContainerStream {
   /** Mutable so a rename applies to the lines that follow it. */
   container: ContainerInfo;
-  /** Lines handed to the consumer by this stream (not counting the skipped ones). */
-  lines = 0;
   bytes = 0;
-  firstTimestamp: string | undefined;
-  lastTimestamp: string | undefined;
   /** Resolves once the stream is over and its response is fully gone. Never rejects. */
   readonly done: Promise<StreamOutcome>;
 
@@ -85,9 +81,8 @@ export class ContainerStream {
   private waitingForSocket = false;
   private resolveDone!: (outcome: StreamOutcome) => void;
 
+  private readonly handed: HandedLines;
   // Per-stream, not per-line: the hot path must not allocate closures or label objects.
-  private uncountedStdout = 0;
-  private uncountedStderr = 0;
   private readonly onData = (chunk: Buffer): void => this.handleData(chunk);
   private readonly onEnd = (): void => this.handleEnd();
   private readonly onError = (error: Error): void => this.handleError(error);
@@ -96,6 +91,7 @@ export class ContainerStream {
   constructor(private readonly options: ContainerStreamOptions) {
     this.container = options.container;
     this.start = { ...options.position };
+    this.handed = new HandedLines(options.telemetry, options.telemetry.apiRouteLines, options.consumer, options.onBackpressure);
     this.reader = new PositionedLineReader({
       start: this.start,
       opening: options.opening ?? { kind: 'since' },
@@ -103,7 +99,7 @@ export class ContainerStream {
       tty: options.container.tty,
       ...(options.dialect ? { framing: options.dialect.framing, resolutionMs: options.dialect.resolutionMs } : {}),
       maxLineBytes: options.maxLineBytes,
-      onLine: (line, position, ordinal) => this.handleLine(line, position, ordinal),
+      onLine: (line, position, ordinal) => this.handed.handOn({ container: this.container, line, position, ordinal }),
       onDaemonError: (message) => options.telemetry.daemonError(this.container, message),
       onUnproven: () => this.handleUnproven(),
       onPositionRotatedAway: (missing) => options.telemetry.positionRotatedAway(this.container, missing),
@@ -111,6 +107,19 @@ export class ContainerStream {
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
+  }
+
+  /** Lines handed to the consumer by this stream (not counting the skipped ones). */
+  get lines(): number {
+    return this.handed.count;
+  }
+
+  get firstTimestamp(): string | undefined {
+    return this.handed.first;
+  }
+
+  get lastTimestamp(): string | undefined {
+    return this.handed.last;
   }
 
   /** Lines read again to get back to the position (skipped, or older than it in a tail window). */
@@ -277,7 +286,7 @@ export class ContainerStream {
     this.options.telemetry.bytes(chunk.length);
     this.bytes += chunk.length;
     this.reader.push(chunk);
-    this.countLines();
+    this.handed.addToTallies();
     if (this.reader.undecodableBytes !== this.undecodableReported) this.reportUndecodable();
     if (this.rotationRequested && !this.closing && this.madeProgress()) void this.close();
   }
@@ -292,35 +301,15 @@ export class ContainerStream {
     this.destroyResponse();
   }
 
-  // The line tallies are shared by every stream: added once per chunk (hundreds of lines).
-  private countLines(): void {
-    this.options.telemetry.stdoutLines.count += this.uncountedStdout;
-    this.options.telemetry.stderrLines.count += this.uncountedStderr;
-    this.options.telemetry.apiRouteLines.count += this.uncountedStdout + this.uncountedStderr;
-    this.uncountedStdout = 0;
-    this.uncountedStderr = 0;
-  }
-
   private reportUndecodable(): void {
     this.options.telemetry.undecodable(this.container, this.reader.undecodableBytes - this.undecodableReported);
     this.undecodableReported = this.reader.undecodableBytes;
   }
 
-  private handleLine(line: LogLine, position: Position, ordinal: number): void {
-    this.lines += 1;
-    this.firstTimestamp ??= line.timestamp;
-    this.lastTimestamp = line.timestamp;
-    if (line.stream === 'stdout') this.uncountedStdout += 1;
-    else this.uncountedStderr += 1;
-    if (line.chunks > 1) this.options.telemetry.partialLineMerged();
-    if (line.truncated) this.options.telemetry.lineTruncated();
-    if (!this.options.consumer.accept({ container: this.container, line, position, ordinal })) this.options.onBackpressure();
-  }
-
   private handleEnd(): void {
     if (this.closing || this.outcome) return;
     this.reader.end(); // the final line may lack its `\n`; an unjudged window is judged now
-    this.countLines();
+    this.handed.addToTallies();
     if (this.reader.undecodableBytes !== this.undecodableReported) this.reportUndecodable();
     this.outcome ??= { kind: 'ended' };
   }

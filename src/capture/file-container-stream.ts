@@ -27,6 +27,7 @@ import type { LogLine } from '../docker/log-line.js';
 import type { CaptureTelemetry } from './capture-telemetry.js';
 import type { LineConsumer } from './captured-line.js';
 import type { StreamOutcome } from './container-stream.js';
+import { HandedLines } from './handed-lines.js';
 import { PositionTracker, newestConsumedMs, timestampText } from './position.js';
 import type { Position } from './position.js';
 import { LineOrdinals } from './positioned-line-reader.js';
@@ -53,7 +54,6 @@ export function fileRouteError(outcome: StreamOutcome): JsonFileError | undefine
 
 export class FileContainerStream {
   container: ContainerInfo;
-  lines = 0;
   bytes = 0;
   /**
    * For the silence check (see silence.ts): the file route decodes json-file entries itself, and
@@ -61,8 +61,6 @@ export class FileContainerStream {
    */
   readonly undecodableBytes = 0;
   decodedLines = 0;
-  firstTimestamp: string | undefined;
-  lastTimestamp: string | undefined;
   /** Lines read again to get back to the position (the scan, or the offset's skip). */
   reread = 0;
   readonly done: Promise<StreamOutcome>;
@@ -82,11 +80,11 @@ export class FileContainerStream {
   /** Counted in the open-streams gauge (from a successful open until the end). */
   private counted = false;
   private finished = false;
-  private uncountedStdout = 0;
-  private uncountedStderr = 0;
+  private readonly handed: HandedLines;
 
   constructor(private readonly options: FileContainerStreamOptions) {
     this.container = options.container;
+    this.handed = new HandedLines(options.telemetry, options.telemetry.fileRouteLines, options.consumer, options.onBackpressure);
     const start = { ...options.position };
     this.start = start;
     const file = start.file;
@@ -113,6 +111,19 @@ export class FileContainerStream {
 
   get isOpen(): boolean {
     return this.reader.isOpen;
+  }
+
+  /** Lines handed to the consumer by this stream (not counting the skipped ones). */
+  get lines(): number {
+    return this.handed.count;
+  }
+
+  get firstTimestamp(): string | undefined {
+    return this.handed.first;
+  }
+
+  get lastTimestamp(): string | undefined {
+    return this.handed.last;
   }
 
   /** Opens the file. Rejects with a JsonFileError when the file route cannot read this log (nothing to close then). */
@@ -157,7 +168,7 @@ export class FileContainerStream {
   private handleRead(n: number): void {
     this.bytes += n;
     this.options.telemetry.bytes(n);
-    this.countLines();
+    this.handed.addToTallies();
   }
 
   /** A partial line holds the time position back until it completes (see PositionTracker.pin). */
@@ -189,33 +200,16 @@ export class FileContainerStream {
       }
     }
     this.handedAny = true;
-    this.lines += 1;
-    this.firstTimestamp ??= line.timestamp;
-    this.lastTimestamp = line.timestamp;
-    if (line.stream === 'stdout') this.uncountedStdout += 1;
-    else this.uncountedStderr += 1;
-    if (line.chunks > 1) this.options.telemetry.partialLineMerged();
-    if (line.truncated) this.options.telemetry.lineTruncated();
     const position = this.tracker.position(); // a fresh object: completed in place, no copy per line
     position.file = file;
     position.ordinals = this.ordinals.state();
-    if (!this.options.consumer.accept({ container: this.container, line, position, ordinal })) this.options.onBackpressure();
+    this.handed.handOn({ container: this.container, line, position, ordinal });
     return true;
-  }
-
-  private countLines(): void {
-    const total = this.uncountedStdout + this.uncountedStderr;
-    if (total === 0) return;
-    this.options.telemetry.stdoutLines.count += this.uncountedStdout;
-    this.options.telemetry.stderrLines.count += this.uncountedStderr;
-    this.options.telemetry.fileRouteLines.count += total;
-    this.uncountedStdout = 0;
-    this.uncountedStderr = 0;
   }
 
   private finish(outcome: JsonFileOutcome): StreamOutcome {
     this.finished = true;
-    this.countLines();
+    this.handed.addToTallies();
     this.reread += this.reader.reread;
     if (this.counted) this.options.telemetry.streamClosed();
     this.counted = false;
